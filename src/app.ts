@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { TokenVerifier } from './auth/jwt';
+import type { Config } from './config';
+import { createKafka, KafkaAdmin } from './kafka/client';
+import { topicSpecs } from './kafka/topics';
+import type { Logger } from './logger';
+import { TypedPubSub } from './pubsub/pubsub';
+import { buildGatewaySchema } from './schema/build';
+import { GatewayServer } from './server/http-server';
+import { Metrics } from './server/metrics';
+import { openStore, type Store } from './store';
+
+export interface AppOptions {
+  /** PostgreSQL schema (search_path) for the store; tests use a throwaway one. */
+  storeSchema?: string;
+  /** Identifies this instance (its fan-out consumer group); random by default. */
+  instanceId?: string;
+}
+
+type Lifecycle =
+  | { state: 'created' }
+  | { state: 'running'; resources: Resources }
+  | { state: 'stopping' }
+  | { state: 'stopped' };
+
+interface Resources {
+  store: Store;
+  admin: KafkaAdmin;
+  server?: GatewayServer;
+}
+
+class UnreachableCaseError extends Error {
+  constructor(value: never) {
+    super(`unreachable case: ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * The whole gateway process: store, Kafka, and (with the `gateway` role) the HTTP/WebSocket
+ * server. `start()` brings the parts up in dependency order; `stop()` takes them down in
+ * reverse: stop accepting, close sockets, drain Kafka clients, close the store.
+ */
+export class App {
+  private lifecycle: Lifecycle = { state: 'created' };
+  readonly instanceId: string;
+  readonly metrics = new Metrics();
+
+  constructor(
+    readonly config: Config,
+    private readonly logger: Logger,
+    private readonly options: AppOptions = {},
+  ) {
+    this.instanceId = options.instanceId ?? randomUUID().slice(0, 8);
+  }
+
+  /** The HTTP port, once started with the gateway role. */
+  get port(): number {
+    if (this.lifecycle.state !== 'running' || !this.lifecycle.resources.server) {
+      throw new Error('the gateway is not serving');
+    }
+    return this.lifecycle.resources.server.port;
+  }
+
+  get store(): Store {
+    if (this.lifecycle.state !== 'running') throw new Error('the app is not running');
+    return this.lifecycle.resources.store;
+  }
+
+  /**
+   * Starts every part this process's roles need.
+   * @throws when the store or Kafka cannot be reached; what was started is stopped again.
+   */
+  async start(): Promise<void> {
+    if (this.lifecycle.state !== 'created') throw new Error(`cannot start an app that is ${this.lifecycle.state}`);
+    const { config, logger } = this;
+    const started: Array<{ name: string; stop: () => Promise<void> }> = [];
+    try {
+      const store = await openStore({
+        databaseUrl: config.databaseUrl,
+        pgliteDir: config.pgliteDir,
+        schema: this.options.storeSchema,
+      });
+      started.push({ name: 'store', stop: () => store.close() });
+      logger.info({ kind: store.kind }, 'store ready');
+
+      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+      const admin = new KafkaAdmin(kafka);
+      await admin.start();
+      started.push({ name: 'kafka admin', stop: () => admin.stop() });
+      const specs = topicSpecs(config.kafka.topics, config.kafka.partitions);
+      const created = await admin.ensureTopics(specs);
+      if (created.length > 0) logger.info({ topics: created }, 'topics created');
+      const counts = await admin.partitionCounts(specs.map((s) => s.name));
+      for (const s of specs) {
+        const n = counts.get(s.name);
+        if (n !== undefined && n < s.partitions) {
+          logger.warn({ topic: s.name, partitions: n, configured: s.partitions }, 'topic has fewer partitions than configured');
+        }
+      }
+
+      let server: GatewayServer | undefined;
+      if (config.roles.has('gateway')) {
+        const schema = await buildGatewaySchema({ development: config.development, pubSub: new TypedPubSub() });
+        server = new GatewayServer({
+          schema,
+          verifier: new TokenVerifier(config.jwt),
+          metrics: this.metrics,
+          logger,
+          development: config.development,
+          introspection: config.introspection,
+          maxBodyBytes: 1024 * 1024,
+          corsOrigins: config.corsOrigins,
+          readiness: [
+            { name: 'kafka', check: () => admin.ping() },
+            { name: 'store', check: () => store.ping() },
+          ],
+        });
+        await server.start(config.port, config.host);
+        const s = server;
+        started.push({ name: 'http server', stop: () => s.stop() });
+      }
+      this.lifecycle = { state: 'running', resources: { store, admin, server } };
+    } catch (err) {
+      for (const part of started.reverse()) {
+        await part.stop().catch((e) => logger.warn({ err: e, part: part.name }, 'stop after failed start'));
+      }
+      this.lifecycle = { state: 'stopped' };
+      throw err;
+    }
+  }
+
+  /** Stops in reverse order of start. Safe to call more than once. */
+  async stop(): Promise<void> {
+    const current = this.lifecycle;
+    switch (current.state) {
+      case 'created':
+      case 'stopped':
+        this.lifecycle = { state: 'stopped' };
+        return;
+      case 'stopping':
+        return;
+      case 'running': {
+        this.lifecycle = { state: 'stopping' };
+        const { server, admin, store } = current.resources;
+        const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+          ['http server', server && (() => server.stop())],
+          ['kafka admin', () => admin.stop()],
+          ['store', () => store.close()],
+        ];
+        for (const [name, step] of steps) {
+          if (!step) continue;
+          try {
+            await step();
+          } catch (err) {
+            this.logger.warn({ err, part: name }, 'error while stopping');
+          }
+        }
+        this.lifecycle = { state: 'stopped' };
+        this.logger.info('stopped');
+        return;
+      }
+      default:
+        throw new UnreachableCaseError(current);
+    }
+  }
+}

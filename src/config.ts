@@ -1,0 +1,216 @@
+/**
+ * The gateway's configuration: the environment (CONTRACT.md section 6) parsed once into a typed,
+ * frozen object. Nothing else in the code base reads `process.env`.
+ */
+
+export type ProcessRole = 'gateway' | 'processor' | 'fraud';
+export const PROCESS_ROLES: readonly ProcessRole[] = ['gateway', 'processor', 'fraud'];
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export type JwtConfig =
+  | { algorithm: 'HS256'; secret: string; generated: boolean; issuer?: string; audience?: string }
+  | { algorithm: 'RS256'; publicKey: string; issuer?: string; audience?: string };
+
+export interface TopicNames {
+  activity: string;
+  processed: string;
+  alerts: string;
+  dlq: string;
+}
+
+export interface Config {
+  nodeEnv: string;
+  production: boolean;
+  development: boolean;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  roles: ReadonlySet<ProcessRole>;
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topics: TopicNames;
+    partitions: number;
+  };
+  /** PostgreSQL URL; undefined means the embedded store (PGlite) in `pgliteDir`. */
+  databaseUrl?: string;
+  pgliteDir: string;
+  jwt: JwtConfig;
+  introspection: boolean;
+  /** Extra origins allowed by CORS for browser clients; `*` allows any. */
+  corsOrigins: string[];
+}
+
+/** A configuration problem: the message always names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? fallback : v.trim();
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+/** Reads an integer in [min, max]; anything else is a ConfigError naming the variable. */
+export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+function topicVar(env: Env, name: string, fallback: string): string {
+  const t = str(env, name, fallback);
+  if (!TOPIC_NAME.test(t) || t === '.' || t === '..') {
+    throw new ConfigError(name, `"${t}" is not a legal Kafka topic name (letters, digits, '.', '_', '-')`);
+  }
+  return t;
+}
+
+function parseBrokers(raw: string): string[] {
+  const brokers = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is empty');
+  for (const b of brokers) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(b);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+      throw new ConfigError('KAFKA_BROKERS', `"${b}" is not host:port`);
+    }
+  }
+  return brokers;
+}
+
+function parseRoles(raw: string | undefined): Set<ProcessRole> {
+  if (raw === undefined) return new Set(PROCESS_ROLES);
+  const roles = new Set<ProcessRole>();
+  for (const part of raw.split(',').map((r) => r.trim()).filter((r) => r !== '')) {
+    if (!(PROCESS_ROLES as readonly string[]).includes(part)) {
+      throw new ConfigError('ROLES', `unknown role "${part}" (expected ${PROCESS_ROLES.join(', ')})`);
+    }
+    roles.add(part as ProcessRole);
+  }
+  if (roles.size === 0) throw new ConfigError('ROLES', 'names no role');
+  return roles;
+}
+
+function parseDatabaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL (expected postgres://user@host:port/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `expected a postgres:// URL, got ${url.protocol}//`);
+  }
+  return raw;
+}
+
+/** Generates a development HS256 secret: random, process-local, never used in production. */
+export type SecretGenerator = () => string;
+
+function parseJwt(env: Env, production: boolean, generateSecret: SecretGenerator): JwtConfig {
+  const secret = optional(env, 'JWT_SECRET');
+  const publicKey = optional(env, 'JWT_PUBLIC_KEY');
+  const issuer = optional(env, 'JWT_ISSUER');
+  const audience = optional(env, 'JWT_AUDIENCE');
+  if (secret !== undefined && publicKey !== undefined) {
+    throw new ConfigError('JWT_SECRET', 'set only one of JWT_SECRET (HS256) and JWT_PUBLIC_KEY (RS256)');
+  }
+  if (publicKey !== undefined) {
+    const pem = publicKey.replace(/\\n/g, '\n');
+    if (!/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem)) {
+      throw new ConfigError('JWT_PUBLIC_KEY', 'expected a PEM-encoded RSA public key');
+    }
+    return { algorithm: 'RS256', publicKey: pem, issuer, audience };
+  }
+  if (secret !== undefined) {
+    if (production && Buffer.byteLength(secret) < 32) {
+      throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes in production');
+    }
+    return { algorithm: 'HS256', secret, generated: false, issuer, audience };
+  }
+  if (production) {
+    throw new ConfigError('JWT_SECRET', 'is required in production (or JWT_PUBLIC_KEY for RS256)');
+  }
+  return { algorithm: 'HS256', secret: generateSecret(), generated: true, issuer, audience };
+}
+
+/**
+ * Parses the environment into a Config.
+ * @throws ConfigError naming the first variable that is missing or malformed.
+ */
+export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
+  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  const production = nodeEnv === 'production';
+  const logLevel = str(env, 'LOG_LEVEL', production ? 'info' : 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const brokersRaw = optional(env, 'KAFKA_BROKERS');
+  if (production && brokersRaw === undefined) {
+    throw new ConfigError('KAFKA_BROKERS', 'is required in production');
+  }
+  const topics: TopicNames = {
+    activity: topicVar(env, 'KAFKA_ACTIVITY_TOPIC', 'user-activities'),
+    processed: topicVar(env, 'KAFKA_PROCESSED_TOPIC', 'user-activities.processed'),
+    alerts: topicVar(env, 'KAFKA_ALERT_TOPIC', 'fraud-alerts'),
+    dlq: topicVar(env, 'KAFKA_DLQ_TOPIC', 'user-activities.dlq'),
+  };
+  const distinct = new Set(Object.values(topics));
+  if (distinct.size !== 4) throw new ConfigError('KAFKA_DLQ_TOPIC', 'the four topic names must differ');
+
+  const config: Config = {
+    nodeEnv,
+    production,
+    development: nodeEnv === 'development',
+    host: str(env, 'HOST', '0.0.0.0'),
+    port: intVar(env, 'PORT', 4000, 0, 65535),
+    logLevel: logLevel as LogLevel,
+    roles: parseRoles(optional(env, 'ROLES')),
+    kafka: {
+      brokers: parseBrokers(brokersRaw ?? 'localhost:9092'),
+      clientId: str(env, 'KAFKA_CLIENT_ID', 'activity-gateway'),
+      topics,
+      partitions: intVar(env, 'KAFKA_PARTITIONS', 6, 1, 1000),
+    },
+    databaseUrl: parseDatabaseUrl(optional(env, 'DATABASE_URL')),
+    pgliteDir: str(env, 'PGLITE_DIR', '.data/pglite'),
+    jwt: parseJwt(env, production, generateSecret),
+    introspection: boolVar(env, 'INTROSPECTION', !production),
+    corsOrigins: (optional(env, 'CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,17 @@
+import type { Principal } from './auth/principal';
+import type { ClientError } from './errors';
+
+/** Where a request came from, as far as the gateway can tell. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** What every resolver sees. Built per request (HTTP) or per connection (WebSocket). */
+export interface GatewayContext {
+  /** The verified caller, or null when no valid token was presented. */
+  principal: Principal | null;
+  /** Why the presented token was rejected, if one was: raised at the first protected field. */
+  authError: ClientError | null;
+  client: ClientInfo;
+}

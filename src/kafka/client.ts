@@ -1,0 +1,147 @@
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kafkajs';
+import { InfrastructureError } from '../errors';
+import type { Logger } from '../logger';
+import type { TopicSpec } from './topics';
+
+// KafkaJS stays behind src/kafka: nothing outside this folder imports it.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Milliseconds to wait for a TCP connection to a broker. */
+  connectionTimeout?: number;
+  requestTimeout?: number;
+  /** Retries of a failed request inside KafkaJS before the caller sees the error. */
+  retries?: number;
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+/** A KafkaJS client whose log lines go through pino (as `component: kafkajs`). */
+export function createKafka(options: KafkaOptions): Kafka {
+  const log = options.logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: options.connectionTimeout ?? 3_000,
+    requestTimeout: options.requestTimeout ?? 10_000,
+    retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, label, log: entry }: LogEntry) => {
+        const { message, timestamp: _t, logger: _l, ...rest } = entry;
+        // The broker's transient "coordinator loading" answers are retried inside KafkaJS; keep them at debug.
+        const lvl = /coordinator (is loading|is not available)|not the correct coordinator/i.test(String(rest.error))
+          ? 'debug'
+          : (LEVELS[level] ?? 'info');
+        log[lvl]({ ...rest, kafkaLevel: label }, message);
+      },
+  });
+}
+
+/**
+ * Admin operations the gateway needs: creating its topics and telling whether the cluster
+ * answers. Holds one admin connection for readiness checks.
+ */
+export class KafkaAdmin {
+  private admin: Admin | undefined;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+    } catch (err) {
+      throw new InfrastructureError(`Kafka: cannot connect: ${(err as Error).message}`, true, { cause: err });
+    }
+    this.admin = admin;
+  }
+
+  private get client(): Admin {
+    if (!this.admin) throw new InfrastructureError('Kafka admin is not started', false);
+    return this.admin;
+  }
+
+  /**
+   * Creates the topics that do not exist yet with their partition counts and waits for leaders.
+   * Existing topics are left as they are (a smaller partition count is logged by the caller).
+   * Returns the names created now.
+   */
+  async ensureTopics(specs: TopicSpec[]): Promise<string[]> {
+    const existing = new Set(await this.client.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length === 0) return [];
+    try {
+      await this.client.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: -1 })),
+      });
+    } catch (err) {
+      // Another instance may have created them between our list and create.
+      if (!/already exists/i.test((err as Error).message)) throw err;
+    }
+    return missing.map((s) => s.name);
+  }
+
+  /** Partition count of each named topic that exists. */
+  async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    const meta = await this.client.fetchTopicMetadata({ topics });
+    return new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
+  }
+
+  /** Resolves when a broker answers a metadata request within `timeoutMs`. */
+  async ping(timeoutMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InfrastructureError('Kafka: no answer', true)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.client.describeCluster(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.disconnect();
+  }
+}
+
+/** Whether any of `brokers` answers a metadata request within `timeoutMs` (no retries, no logs). */
+export async function brokersAnswer(brokers: string[], timeoutMs = 2_000): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'probe',
+    brokers,
+    logLevel: KafkaLogLevel.NOTHING,
+    connectionTimeout: Math.min(timeoutMs, 2_000),
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      admin.connect().then(() => admin.fetchTopicMetadata({ topics: [] })),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { App } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './logger';
+
+export const generateDevSecret = (): string => randomBytes(32).toString('base64url');
+
+/** Parses the environment or exits with a message naming the bad variable. */
+export function configOrExit(env: NodeJS.ProcessEnv): Config {
+  try {
+    return loadConfig(env, generateDevSecret);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Stops the app on SIGTERM or SIGINT (once; a second signal exits at once). */
+export function stopOnSignals(app: App, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** Starts the gateway with the given configuration; exits the process when start fails. */
+export async function run(config: Config): Promise<App> {
+  const logger = createLogger(config.logLevel);
+  if (config.jwt.algorithm === 'HS256' && config.jwt.generated) {
+    logger.warn('JWT_SECRET is not set: using a generated development secret (tokens die with this process)');
+  }
+  const app = new App(config, logger);
+  stopOnSignals(app, logger);
+  try {
+    await app.start();
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    process.exit(1);
+  }
+  logger.info({ port: app.port, roles: [...config.roles] }, 'gateway started');
+  return app;
+}
+
+if (require.main === module) {
+  void run(configOrExit(process.env));
+}

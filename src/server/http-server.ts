@@ -1,0 +1,358 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { TokenVerifier } from '../auth/jwt';
+import type { ClientInfo, GatewayContext } from '../context';
+import { ClientError, maskError } from '../errors';
+import type { Logger } from '../logger';
+import type { Metrics } from './metrics';
+
+/** A readiness check: resolves when the dependency answers. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+/** A plain HTTP route beside GraphQL (REST ingestion, pages). */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: RouteContext) => Promise<void> | void;
+export interface RouteContext {
+  client: ClientInfo;
+  readBody(): Promise<Buffer>;
+}
+
+export interface GatewayServerOptions {
+  schema: GraphQLSchema;
+  verifier: TokenVerifier;
+  metrics: Metrics;
+  logger: Logger;
+  readiness: ReadinessCheck[];
+  development: boolean;
+  introspection: boolean;
+  /** Largest request body accepted, bytes; larger gets 413. */
+  maxBodyBytes: number;
+  corsOrigins: string[];
+  validationRules?: ValidationRule[];
+  /** Extra routes by `METHOD /path`. */
+  routes?: Record<string, RouteHandler>;
+  /** Resolves the client's address and agent from a request (trusted-proxy aware). */
+  clientInfo?: (req: IncomingMessage) => ClientInfo;
+}
+
+export class PayloadTooLargeError extends Error {}
+
+/** Reads a body up to `limit` bytes. @throws PayloadTooLargeError past the limit. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new PayloadTooLargeError(`body of ${declared} bytes exceeds ${limit}`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new PayloadTooLargeError(`body exceeds ${limit} bytes`));
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function defaultClientInfo(req: IncomingMessage): ClientInfo {
+  return { ip: req.socket.remoteAddress ?? null, userAgent: req.headers['user-agent'] ?? null };
+}
+
+const GRAPHQL_PATH = '/graphql';
+
+/**
+ * Apollo Server and graphql-ws on one node:http server. Apollo is driven through
+ * `executeHTTPGraphQLRequest` directly (no Express): on this stack Express alone halves
+ * throughput. Also serves /health, /ready and /metrics, and the extra routes given.
+ */
+export class GatewayServer {
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly apollo: ApolloServer<GatewayContext>;
+  private readonly sockets = new Set<Socket>();
+  private wsDispose: (() => Promise<void> | void) | undefined;
+  private readonly log: Logger;
+  private readonly clientInfo: (req: IncomingMessage) => ClientInfo;
+  private stopping = false;
+
+  constructor(private readonly options: GatewayServerOptions) {
+    this.log = options.logger.child({ component: 'http' });
+    this.clientInfo = options.clientInfo ?? defaultClientInfo;
+    this.http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+    this.http.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxBodyBytes });
+    this.http.on('upgrade', (req, socket, head) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== GRAPHQL_PATH || this.stopping) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    });
+
+    const development = options.development;
+    const log = this.log;
+    const maskingPlugin: ApolloServerPlugin<GatewayContext> = {
+      async requestDidStart() {
+        return {
+          async didEncounterErrors({ errors }) {
+            for (const e of errors) {
+              if (!(e.originalError instanceof ClientError) && !e.extensions?.code) {
+                log.error({ err: e.originalError ?? e, path: e.path }, 'unexpected error in a GraphQL operation');
+              }
+            }
+          },
+        };
+      },
+    };
+    this.apollo = new ApolloServer<GatewayContext>({
+      schema: options.schema,
+      introspection: options.introspection,
+      includeStacktraceInErrorResponses: development,
+      formatError: (formatted) => maskError(formatted, development),
+      validationRules: options.validationRules ?? [],
+      plugins: [ApolloServerPluginLandingPageDisabled(), maskingPlugin],
+    });
+  }
+
+  /** The bound port (after start). */
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  async start(port: number, host: string): Promise<void> {
+    await this.apollo.start();
+    this.startWebSockets();
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.log.info({ port: this.port, host }, 'listening');
+  }
+
+  /**
+   * Stops accepting, closes WebSockets with 1001 (going away), lets in-flight HTTP requests
+   * finish within `graceMs`, then drops what remains.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const ws of this.wss.clients) ws.close(1001, 'Server shutting down');
+    await this.wsDispose?.();
+    this.http.closeIdleConnections();
+    const timer = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, graceMs);
+    await closed;
+    clearTimeout(timer);
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.apollo.stop();
+  }
+
+  private startWebSockets(): void {
+    const { verifier, metrics } = this.options;
+    const clientInfo = this.clientInfo;
+    type Extra = { socket: WebSocket; request: IncomingMessage; gateway?: GatewayContext; expiry?: NodeJS.Timeout };
+    this.wss.on('connection', (ws: WebSocket) => {
+      metrics.wsConnections.inc();
+      ws.once('close', () => metrics.wsConnections.dec());
+    });
+    const server = useServer<Record<string, unknown> | undefined, Extra>(
+      {
+        schema: this.options.schema,
+        connectionInitWaitTimeout: 5_000,
+        onConnect: (ctx) => {
+          const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+          let gateway: GatewayContext;
+          try {
+            const principal = verifier.verifyHeader(typeof raw === 'string' ? raw : undefined);
+            gateway = { principal, authError: null, client: clientInfo(ctx.extra.request) };
+          } catch {
+            return false; // graphql-ws closes with 4403 Forbidden, before any connection_ack
+          }
+          ctx.extra.gateway = gateway;
+          const socket = ctx.extra.socket;
+          const ttl = gateway.principal!.expiresAt - Date.now();
+          const expiry = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ttl));
+          expiry.unref();
+          ctx.extra.expiry = expiry;
+          socket.once('close', () => clearTimeout(expiry));
+          return true;
+        },
+        context: (ctx) => ctx.extra.gateway!,
+        onError: (_ctx, _id, _payload, errors) => {
+          return errors.map((e) => {
+            const masked = maskError(e.toJSON(), this.options.development);
+            return Object.assign(Object.create(Object.getPrototypeOf(e)), e, masked, { toJSON: () => masked });
+          });
+        },
+      },
+      this.wss,
+      30_000, // keep-alive ping interval
+    );
+    this.wsDispose = () => server.dispose();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const [path = '/', search = ''] = (req.url ?? '/').split(/\?(.*)/s);
+    const method = req.method ?? 'GET';
+    let route = path;
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.options.metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
+    });
+    try {
+      if (this.applyCors(req, res)) return;
+      if (path === GRAPHQL_PATH) {
+        await this.graphql(req, res, method, search);
+      } else if (method === 'GET' && path === '/health') {
+        sendJson(res, 200, { status: 'ok' });
+      } else if (method === 'GET' && path === '/ready') {
+        await this.ready(res);
+      } else if (method === 'GET' && path === '/metrics') {
+        const text = await this.options.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': this.options.metrics.registry.contentType });
+        res.end(text);
+      } else {
+        const handler = this.options.routes?.[`${method} ${path}`];
+        if (handler) {
+          await handler(req, res, {
+            client: this.clientInfo(req),
+            readBody: () => readBody(req, this.options.maxBodyBytes),
+          });
+        } else {
+          route = 'unknown';
+          sendJson(res, 404, { error: 'not found' });
+        }
+      }
+    } catch (err) {
+      if (err instanceof PayloadTooLargeError) {
+        sendJson(res, 413, { error: 'payload too large', maxBytes: this.options.maxBodyBytes }, { connection: 'close' });
+        return;
+      }
+      this.log.error({ err, path }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    }
+  }
+
+  /** Answers CORS preflights; returns true when the request was fully answered. */
+  private applyCors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    const allowed = this.options.corsOrigins;
+    if (origin && (allowed.includes('*') || allowed.includes(origin))) {
+      res.setHeader('access-control-allow-origin', allowed.includes('*') ? '*' : origin);
+      res.setHeader('vary', 'origin');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': 'authorization, content-type, apollo-require-preflight',
+          'access-control-max-age': '600',
+        });
+        res.end();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private async ready(res: ServerResponse): Promise<void> {
+    const results = await Promise.all(
+      this.options.readiness.map(async (c) => {
+        try {
+          await c.check();
+          return [c.name, 'ok'] as const;
+        } catch (err) {
+          return [c.name, `unavailable: ${(err as Error).message}`] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(results);
+    const ok = results.every(([, v]) => v === 'ok') && !this.stopping;
+    sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
+  }
+
+  private async graphql(req: IncomingMessage, res: ServerResponse, method: string, search: string): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown = undefined;
+    if (method === 'POST') {
+      const raw = await readBody(req, this.options.maxBodyBytes);
+      const type = headers.get('content-type') ?? '';
+      if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
+        try {
+          body = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+        } catch {
+          sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+          return;
+        }
+      } else {
+        body = raw.toString('utf8');
+      }
+    }
+    const context = this.contextFor(req);
+    const response = await this.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: method.toUpperCase(), headers, search, body },
+      context: async () => context,
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.setHeader('content-length', Buffer.byteLength(response.body.string));
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  private contextFor(req: IncomingMessage): GatewayContext {
+    const client = this.clientInfo(req);
+    const header = req.headers.authorization;
+    if (header === undefined) return { principal: null, authError: null, client };
+    try {
+      return { principal: this.options.verifier.verifyHeader(header), authError: null, client };
+    } catch (err) {
+      if (err instanceof ClientError) return { principal: null, authError: err, client };
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Queryable, QueryResult, Store } from './store';
+
+/**
+ * Embedded PostgreSQL (PGlite, WebAssembly) with its data in a local folder, so the gateway runs
+ * on a machine with no database server and keeps its data across restarts. One connection:
+ * statements run one at a time, which is enough for development and small deployments.
+ */
+export class PgliteStore implements Store {
+  readonly kind = 'pglite' as const;
+  private count = 0;
+
+  private constructor(private readonly db: PGlite) {}
+
+  /** Opens (creating if needed) the database in `dataDir`; `memory://` keeps it in memory. */
+  static async open(dataDir: string): Promise<PgliteStore> {
+    if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+    // Same number parsing as the pg store: int8 and numeric as JS numbers.
+    const db = await PGlite.create(dataDir, { parsers: { 20: Number, 1700: Number } });
+    return new PgliteStore(db);
+  }
+
+  get statements(): number {
+    return this.count;
+  }
+
+  async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    this.count++;
+    const r = await this.db.query<R>(sql, params as unknown[]);
+    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.count++;
+    await this.db.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (t: Transaction) =>
+      fn({
+        query: async <R>(sql: string, params: readonly unknown[] = []) => {
+          this.count++;
+          const r = await t.query<R>(sql, params as unknown[]);
+          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+        },
+      }),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.closed) await this.db.close();
+  }
+}

@@ -1,0 +1,27 @@
+/** Rows and count of one statement. */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Anything that runs SQL with positional parameters ($1, $2, …). */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+/**
+ * The database the gateway needs: PostgreSQL through `pg`, or embedded PostgreSQL (PGlite).
+ * Both speak the same SQL and run the same migrations.
+ */
+export interface Store extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  /** Statements run since start: lets tests assert that a request costs a constant number. */
+  readonly statements: number;
+  close(): Promise<void>;
+}
