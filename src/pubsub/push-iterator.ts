@@ -56,12 +56,12 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
     if (this.failure) {
       const error = this.failure;
       this.finish();
       return Promise.reject(error);
     }
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 

@@ -1,0 +1,63 @@
+import type { Consumer, Producer } from 'kafkajs';
+import { createKafka, KafkaAdmin } from '../../src/kafka/client';
+import { topicSpecs } from '../../src/kafka/topics';
+import { createLogger } from '../../src/logger';
+import { BROKERS, Leftovers, uniqueName, waitFor } from '../support/harness';
+
+const leftovers = new Leftovers();
+afterAll(() => leftovers.dispose());
+
+describe('the local Kafka broker', () => {
+  const kafka = createKafka({ brokers: [BROKERS], clientId: uniqueName('kafka-test'), logger: createLogger('silent') });
+
+  it('creates the contract topics with their partition counts, once', async () => {
+    const admin = new KafkaAdmin(kafka);
+    await admin.start();
+    leftovers.add(() => admin.stop());
+    const p = uniqueName('topics');
+    const specs = topicSpecs({ activity: `${p}.a`, processed: `${p}.p`, alerts: `${p}.al`, dlq: `${p}.dlq` }, 4);
+    expect(await admin.ensureTopics(specs)).toHaveLength(4);
+    expect(await admin.ensureTopics(specs)).toEqual([]);
+    const counts = await admin.partitionCounts(specs.map((s) => s.name));
+    expect(Object.fromEntries(counts)).toEqual({ [`${p}.a`]: 4, [`${p}.p`]: 4, [`${p}.al`]: 4, [`${p}.dlq`]: 1 });
+    await expect(admin.ping()).resolves.toBeUndefined();
+  });
+
+  it('round-trips keyed messages with headers through a consumer group', async () => {
+    const topic = uniqueName('roundtrip');
+    const admin = new KafkaAdmin(kafka);
+    await admin.start();
+    leftovers.add(() => admin.stop());
+    await admin.ensureTopics([{ role: 'activity', name: topic, partitions: 3 }]);
+
+    const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    leftovers.add(() => producer.disconnect());
+    const sent = await producer.send({
+      topic,
+      acks: -1,
+      messages: [1, 2, 3].map((n) => ({ key: 'user-1', value: JSON.stringify({ n }), headers: { 'event-type': 'CLICK' } })),
+    });
+    // One key: one partition, consecutive offsets.
+    expect(new Set(sent.map((r) => r.partition)).size).toBe(1);
+
+    const received: Array<{ key: string; n: number; header: string; partition: number }> = [];
+    const consumer: Consumer = kafka.consumer({ groupId: uniqueName('g'), maxWaitTimeInMs: 50 });
+    await consumer.connect();
+    leftovers.add(() => consumer.disconnect());
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        received.push({
+          key: message.key!.toString(),
+          n: (JSON.parse(message.value!.toString()) as { n: number }).n,
+          header: message.headers!['event-type']!.toString(),
+          partition,
+        });
+      },
+    });
+    await waitFor(() => (received.length === 3 ? true : undefined), 20_000, 'three messages');
+    expect(received.map((r) => r.n)).toEqual([1, 2, 3]);
+    expect(received.every((r) => r.key === 'user-1' && r.header === 'CLICK' && r.partition === sent[0]!.partition)).toBe(true);
+  });
+});

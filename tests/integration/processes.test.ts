@@ -1,0 +1,116 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { Leftovers, TEST_SECRET, waitFor } from '../support/harness';
+
+const root = join(__dirname, '..', '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const leftovers = new Leftovers();
+afterAll(() => leftovers.dispose());
+
+/** The environment with every variable of the gateway removed, plus `env`. */
+function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = { ...process.env };
+  for (const k of Object.keys(base)) {
+    if (/^(KAFKA_|JWT_|DATABASE_URL|PORT$|ROLES$|NODE_ENV$|LOG_LEVEL$|PGLITE_DIR$)/.test(k)) delete base[k];
+  }
+  return { ...base, ...env };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Two consecutive free ports (the local broker's listener and its controller). */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const p = await freePort();
+    if (p < 65000) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = createServer();
+        s.once('error', () => resolve(false));
+        s.listen(p + 1, '127.0.0.1', () => s.close(() => resolve(true)));
+      });
+      if (ok) return p;
+    }
+  }
+  throw new Error('no free port pair');
+}
+
+describe('start-up', () => {
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ KAFKA_BROKERS: 'nope' }, 'KAFKA_BROKERS'],
+    [{ NODE_ENV: 'production', KAFKA_BROKERS: 'k:9092' }, 'JWT_SECRET'],
+  ])('refuses bad configuration %j, naming %s, with exit code 2', (env, variable) => {
+    const r = spawnSync(tsx, [join(root, 'src', 'main.ts')], { env: cleanEnv(env), encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`configuration error: ${variable}:`);
+  });
+
+  it('npm run token prints a token signed with the configured secret', () => {
+    const r = spawnSync(tsx, [join(root, 'src', 'cli', 'token.ts'), '--sub', 'ana', '--roles', 'analyst,admin', '--ttl', '15m'], {
+      env: cleanEnv({ JWT_SECRET: TEST_SECRET }),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(0);
+    const claims = jwt.verify(r.stdout.trim(), TEST_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    expect(claims.sub).toBe('ana');
+    expect(claims.roles).toEqual(['analyst', 'admin']);
+    expect(claims.exp! - claims.iat!).toBe(900);
+  });
+});
+
+describe('npm run dev on a machine with no database URL and no broker', () => {
+  it('starts a broker and the embedded store, prints a working admin token, is ready, and stops on SIGTERM', async () => {
+    const kafkaPort = await freePortPair();
+    const httpPort = await freePort();
+    const work = mkdtempSync(join(tmpdir(), 'dev-'));
+    const brokerEnv = cleanEnv({ KAFKA_LOCAL_PORT: String(kafkaPort), KAFKA_LOCAL_HOME: join(work, 'kafka') });
+    leftovers.add(() => spawnSync(process.execPath, [join(root, 'scripts', 'kafka.mjs'), 'down'], { env: brokerEnv }));
+
+    const child: ChildProcess = spawn(tsx, [join(root, 'src', 'dev.ts')], {
+      env: {
+        ...brokerEnv,
+        PORT: String(httpPort),
+        KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+        PGLITE_DIR: join(work, 'pglite'),
+        JWT_SECRET: TEST_SECRET,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    leftovers.add(() => child.kill('SIGKILL'));
+
+    const adminToken = await waitFor(() => /Admin token\s+(\S+)/.exec(out)?.[1], 120_000, `the dev banner; output so far:\n${out}`);
+    expect(out).toContain(`No broker answers on 127.0.0.1:${kafkaPort}`);
+    expect(out).toContain(`http://localhost:${httpPort}/graphql`);
+
+    const ready = await fetch(`http://127.0.0.1:${httpPort}/ready`);
+    expect(ready.status).toBe(200);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ query: '{ serverTime }' }),
+    });
+    expect(((await res.json()) as { data: { serverTime: string } }).data.serverTime).toMatch(/Z$/);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 180_000);
+});

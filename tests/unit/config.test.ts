@@ -1,0 +1,98 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const gen = () => 'generated-secret';
+const load = (env: Record<string, string>) => loadConfig(env, gen);
+
+function errorFor(env: Record<string, string>): ConfigError {
+  try {
+    load(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has the contract defaults', () => {
+    const c = load({});
+    expect(c.port).toBe(4000);
+    expect(c.kafka.brokers).toEqual(['localhost:9092']);
+    expect(c.kafka.topics).toEqual({
+      activity: 'user-activities',
+      processed: 'user-activities.processed',
+      alerts: 'fraud-alerts',
+      dlq: 'user-activities.dlq',
+    });
+    expect(c.kafka.partitions).toBe(6);
+    expect([...c.roles]).toEqual(['gateway', 'processor', 'fraud']);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.introspection).toBe(true);
+    expect(c.jwt).toMatchObject({ algorithm: 'HS256', secret: 'generated-secret', generated: true });
+  });
+
+  it('reads every contract variable', () => {
+    const c = load({
+      PORT: '8080',
+      KAFKA_BROKERS: 'a:1, b:2',
+      KAFKA_CLIENT_ID: 'gw',
+      KAFKA_ACTIVITY_TOPIC: 'acts',
+      KAFKA_PROCESSED_TOPIC: 'acts.p',
+      KAFKA_ALERT_TOPIC: 'alerts',
+      KAFKA_DLQ_TOPIC: 'acts.dlq',
+      KAFKA_PARTITIONS: '12',
+      DATABASE_URL: 'postgres://u@h:5432/db',
+      JWT_SECRET: 's',
+      JWT_ISSUER: 'iss',
+      JWT_AUDIENCE: 'aud',
+      ROLES: 'processor,fraud',
+      LOG_LEVEL: 'debug',
+      NODE_ENV: 'test',
+    });
+    expect(c.port).toBe(8080);
+    expect(c.kafka.brokers).toEqual(['a:1', 'b:2']);
+    expect(c.kafka.clientId).toBe('gw');
+    expect(c.kafka.topics.dlq).toBe('acts.dlq');
+    expect(c.kafka.partitions).toBe(12);
+    expect(c.databaseUrl).toBe('postgres://u@h:5432/db');
+    expect(c.jwt).toEqual({ algorithm: 'HS256', secret: 's', generated: false, issuer: 'iss', audience: 'aud' });
+    expect([...c.roles]).toEqual(['processor', 'fraud']);
+    expect(c.logLevel).toBe('debug');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ KAFKA_BROKERS: 'nohostport' }, 'KAFKA_BROKERS'],
+    [{ KAFKA_BROKERS: ' , ' }, 'KAFKA_BROKERS'],
+    [{ KAFKA_PARTITIONS: '0' }, 'KAFKA_PARTITIONS'],
+    [{ KAFKA_ACTIVITY_TOPIC: 'bad topic!' }, 'KAFKA_ACTIVITY_TOPIC'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ ROLES: 'gateway,cook' }, 'ROLES'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ INTROSPECTION: 'maybe' }, 'INTROSPECTION'],
+    [{ JWT_PUBLIC_KEY: 'not a pem' }, 'JWT_PUBLIC_KEY'],
+    [{ JWT_SECRET: 'a', JWT_PUBLIC_KEY: 'b' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'production', KAFKA_BROKERS: 'k:9092' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }, 'KAFKA_BROKERS'],
+    [{ NODE_ENV: 'production', KAFKA_BROKERS: 'k:9092', JWT_SECRET: 'short' }, 'JWT_SECRET'],
+  ])('rejects %j naming %s', (env, variable) => {
+    const err = errorFor(env as Record<string, string>);
+    expect(err.variable).toBe(variable);
+    expect(err.message.startsWith(`${variable}:`)).toBe(true);
+  });
+
+  it('turns introspection off in production by default', () => {
+    const c = load({ NODE_ENV: 'production', KAFKA_BROKERS: 'k:9092', JWT_SECRET: 'x'.repeat(40) });
+    expect(c.introspection).toBe(false);
+    expect(c.production).toBe(true);
+  });
+
+  it('pins RS256 when a public key is configured', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\\nMIIB\\n-----END PUBLIC KEY-----';
+    const c = load({ JWT_PUBLIC_KEY: pem });
+    expect(c.jwt.algorithm).toBe('RS256');
+    expect(c.jwt.algorithm === 'RS256' && c.jwt.publicKey).toContain('\nMIIB\n');
+  });
+});
