@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { TokenVerifier } from './auth/jwt';
 import type { Config } from './config';
 import { createKafka, KafkaAdmin } from './kafka/client';
+import { BatchingPublisher } from './kafka/publisher';
 import { topicSpecs } from './kafka/topics';
+import { clientAddress } from './domain/client-address';
+import { RateLimiter } from './domain/rate-limit';
+import { DeviceDetector } from './domain/user-agent';
+import { ActivityRecorder } from './recording/recorder';
+import { restIngestHandler } from './server/rest-ingest';
 import type { Logger } from './logger';
 import { TypedPubSub } from './pubsub/pubsub';
 import { buildGatewaySchema } from './schema/build';
@@ -27,6 +33,7 @@ interface Resources {
   store: Store;
   admin: KafkaAdmin;
   server?: GatewayServer;
+  publisher?: BatchingPublisher;
 }
 
 class UnreachableCaseError extends Error {
@@ -99,17 +106,50 @@ export class App {
       }
 
       let server: GatewayServer | undefined;
+      let publisher: BatchingPublisher | undefined;
       if (config.roles.has('gateway')) {
-        const schema = await buildGatewaySchema({ development: config.development, pubSub: new TypedPubSub() });
+        const batchSizes = this.metrics.histogram('kafka_publish_batch_records', 'Records per produce request', [], [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000]);
+        const batchSeconds = this.metrics.histogram('kafka_publish_seconds', 'Produce request latency', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
+        const pub = new BatchingPublisher(kafka, {
+          ...config.producer,
+          partitionsOf: (topic) => admin.partitionCount(topic),
+          logger,
+          onBatch: (records, seconds) => {
+            batchSizes.observe(records);
+            batchSeconds.observe(seconds);
+          },
+        });
+        await pub.start();
+        publisher = pub;
+        started.push({ name: 'publisher', stop: () => pub.stop() });
+
+        const verifier = new TokenVerifier(config.jwt);
+        const recorder = new ActivityRecorder({
+          publisher: pub,
+          store,
+          topic: config.kafka.topics.activity,
+          limiter: new RateLimiter(config.limits.recordRatePerSecond, config.limits.recordBurst),
+          devices: new DeviceDetector(),
+          maxBatchSize: config.limits.maxBatchSize,
+        });
+        const schema = await buildGatewaySchema({ development: config.development, pubSub: new TypedPubSub(), recorder });
+        const hops = config.trustProxyHops;
         server = new GatewayServer({
           schema,
-          verifier: new TokenVerifier(config.jwt),
+          verifier,
           metrics: this.metrics,
           logger,
           development: config.development,
           introspection: config.introspection,
-          maxBodyBytes: 1024 * 1024,
+          maxBodyBytes: config.limits.maxBodyBytes,
+          maxQueryDepth: config.limits.maxQueryDepth,
+          maxQueryCost: config.limits.maxQueryCost,
           corsOrigins: config.corsOrigins,
+          clientInfo: (req) => ({
+            ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], hops),
+            userAgent: req.headers['user-agent'] ?? null,
+          }),
+          routes: { 'POST /v1/events': restIngestHandler(verifier, recorder) },
           readiness: [
             { name: 'kafka', check: () => admin.ping() },
             { name: 'store', check: () => store.ping() },
@@ -119,7 +159,7 @@ export class App {
         const s = server;
         started.push({ name: 'http server', stop: () => s.stop() });
       }
-      this.lifecycle = { state: 'running', resources: { store, admin, server } };
+      this.lifecycle = { state: 'running', resources: { store, admin, server, publisher } };
     } catch (err) {
       for (const part of started.reverse()) {
         await part.stop().catch((e) => logger.warn({ err: e, part: part.name }, 'stop after failed start'));
@@ -141,9 +181,10 @@ export class App {
         return;
       case 'running': {
         this.lifecycle = { state: 'stopping' };
-        const { server, admin, store } = current.resources;
+        const { server, publisher, admin, store } = current.resources;
         const steps: Array<[string, (() => Promise<void>) | undefined]> = [
           ['http server', server && (() => server.stop())],
+          ['publisher', publisher && (() => publisher.stop())],
           ['kafka admin', () => admin.stop()],
           ['store', () => store.close()],
         ];

@@ -41,6 +41,28 @@ export interface Config {
   introspection: boolean;
   /** Extra origins allowed by CORS for browser clients; `*` allows any. */
   corsOrigins: string[];
+  limits: Limits;
+  /** Proxies in front of the gateway whose X-Forwarded-For is believed (0: none). */
+  trustProxyHops: number;
+  producer: {
+    lingerMs: number;
+    maxBatchRecords: number;
+    timeoutMs: number;
+    retries: number;
+  };
+}
+
+export interface Limits {
+  /** Largest HTTP request body, bytes. */
+  maxBodyBytes: number;
+  /** Most events in one recordActivities call or REST batch (contract: at most 500). */
+  maxBatchSize: number;
+  /** Events a user may record per second, sustained (0: unlimited). */
+  recordRatePerSecond: number;
+  /** Events a user may record at once before the sustained rate applies. */
+  recordBurst: number;
+  maxQueryDepth: number;
+  maxQueryCost: number;
 }
 
 /** A configuration problem: the message always names the variable. */
@@ -211,6 +233,21 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
       .split(',')
       .map((o) => o.trim())
       .filter((o) => o !== ''),
+    limits: {
+      maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      maxBatchSize: intVar(env, 'MAX_BATCH_SIZE', 500, 1, 500),
+      recordRatePerSecond: intVar(env, 'RECORD_RATE_PER_SECOND', 100, 0, 1_000_000),
+      recordBurst: intVar(env, 'RECORD_BURST', 1000, 1, 10_000_000),
+      maxQueryDepth: intVar(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
+      maxQueryCost: intVar(env, 'MAX_QUERY_COST', 20_000, 10, 10_000_000),
+    },
+    trustProxyHops: intVar(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    producer: {
+      lingerMs: intVar(env, 'PRODUCER_LINGER_MS', 2, 0, 1_000),
+      maxBatchRecords: intVar(env, 'PRODUCER_MAX_BATCH', 2_000, 1, 100_000),
+      timeoutMs: intVar(env, 'PUBLISH_TIMEOUT_MS', 10_000, 100, 120_000),
+      retries: intVar(env, 'PRODUCER_RETRIES', 3, 0, 20),
+    },
   };
   return Object.freeze(config);
 }

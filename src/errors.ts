@@ -52,7 +52,9 @@ export const badUserInput = (problems: InputProblem[], message?: string): Client
     errors: problems.map((p) => ({ path: p.path, message: p.message })),
   });
 
-export const tooComplex = (message: string): ClientError => new ClientError(ErrorCode.QUERY_TOO_COMPLEX, message);
+export const tooComplex = (message: string): ClientError =>
+  // `http` is read by Apollo Server for the response status and never sent to the client.
+  new ClientError(ErrorCode.QUERY_TOO_COMPLEX, message, { http: { status: 400 } });
 
 export const rateLimited = (retryAfterSeconds: number): ClientError =>
   new ClientError(ErrorCode.RATE_LIMITED, `Too many requests; retry in ${retryAfterSeconds}s.`, {

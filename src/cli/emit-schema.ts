@@ -1,13 +1,12 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { projectRoot } from '../paths';
-import { TypedPubSub } from '../pubsub/pubsub';
 import { buildGatewaySchema } from '../schema/build';
 
 /** Writes the schema type-graphql builds to schema.graphql (committed; CI checks it is current). */
 async function main(): Promise<void> {
   const path = process.argv[2] ?? join(projectRoot(), 'schema.graphql');
-  await buildGatewaySchema({ development: false, pubSub: new TypedPubSub() }, path);
+  await buildGatewaySchema(null, path);
   process.stdout.write(`schema written to ${path}\n`);
 }
 

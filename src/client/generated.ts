@@ -15,12 +15,109 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** ISO-8601 instant, UTC, millisecond precision */
   DateTime: { input: string; output: string; }
+  /** The `JSONObject` scalar type represents JSON objects as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
+  JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
+};
+
+/** Where an accepted event was durably written. */
+export type ActivityReceipt = {
+  __typename?: 'ActivityReceipt';
+  /** True when this eventId had already been accepted. */
+  duplicate: Scalars['Boolean']['output'];
+  eventId: Scalars['ID']['output'];
+  /** Kafka offset of the durable write. */
+  offset: Scalars['String']['output'];
+  partition: Scalars['Int']['output'];
+  receivedAt: Scalars['DateTime']['output'];
+  topic: Scalars['String']['output'];
+};
+
+export type ActivityType =
+  | 'ADD_TO_CART'
+  | 'CLICK'
+  | 'CONTENT_RATING'
+  | 'CONTENT_VIEW'
+  | 'LOGIN'
+  | 'LOGOUT'
+  | 'PAGE_VIEW'
+  | 'PLAYBACK_ABANDON'
+  | 'PLAYBACK_COMPLETE'
+  | 'PLAYBACK_PAUSE'
+  | 'PLAYBACK_RESUME'
+  | 'PLAYBACK_START'
+  | 'PREFERENCE_CHANGE'
+  | 'PRODUCT_VIEW'
+  | 'PROFILE_UPDATE'
+  | 'PURCHASE'
+  | 'SEARCH'
+  | 'SEARCH_RESULT_CLICK';
+
+export type DeviceInput = {
+  browser?: InputMaybe<Scalars['String']['input']>;
+  id?: InputMaybe<Scalars['String']['input']>;
+  os?: InputMaybe<Scalars['String']['input']>;
+  type?: InputMaybe<DeviceType>;
+};
+
+export type DeviceType =
+  | 'DESKTOP'
+  | 'MOBILE'
+  | 'OTHER'
+  | 'TABLET'
+  | 'TV';
+
+export type LocationInput = {
+  city?: InputMaybe<Scalars['String']['input']>;
+  country?: InputMaybe<Scalars['String']['input']>;
+  region?: InputMaybe<Scalars['String']['input']>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** 1..500 activities per call, all or nothing on validation. */
+  recordActivities: Array<ActivityReceipt>;
+  /** Records one activity; answers once Kafka has it durably. */
+  recordActivity: ActivityReceipt;
+};
+
+
+export type MutationRecordActivitiesArgs = {
+  inputs: Array<RecordActivityInput>;
+};
+
+
+export type MutationRecordActivityArgs = {
+  input: RecordActivityInput;
 };
 
 export type Query = {
   __typename?: 'Query';
   /** The server clock: a cheap authenticated round trip. */
   serverTime: Scalars['DateTime']['output'];
+};
+
+/** One user activity to record. */
+export type RecordActivityInput = {
+  /** Required for content, product and playback events. */
+  contentId?: InputMaybe<Scalars['String']['input']>;
+  /** When absent, derived from the User-Agent header. */
+  device?: InputMaybe<DeviceInput>;
+  /** Optional client idempotency key (UUID): a retry with the same key is never recorded twice. */
+  eventId?: InputMaybe<Scalars['ID']['input']>;
+  location?: InputMaybe<LocationInput>;
+  /** Client clock when it happened; default: receivedAt. */
+  occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
+  pageUrl?: InputMaybe<Scalars['String']['input']>;
+  /** Type-specific: price, amount, productId, query, rating (0..5), positionSeconds, durationSeconds, ... */
+  properties?: InputMaybe<Scalars['JSONObject']['input']>;
+  referrer?: InputMaybe<Scalars['String']['input']>;
+  /** Client clock when sent; with occurredAt it corrects client clock skew: stored occurredAt = receivedAt - (sentAt - occurredAt). */
+  sentAt?: InputMaybe<Scalars['DateTime']['input']>;
+  sessionId?: InputMaybe<Scalars['String']['input']>;
+  type: ActivityType;
+  /** Only service (and admin) tokens may set it; otherwise the token subject is the user. */
+  userId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type Subscription = {

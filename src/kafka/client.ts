@@ -92,6 +92,19 @@ export class KafkaAdmin {
     return missing.map((s) => s.name);
   }
 
+  private readonly partitionCache = new Map<string, number>();
+
+  /** Partition count of one topic, from metadata once and then from memory. */
+  async partitionCount(topic: string): Promise<number> {
+    const known = this.partitionCache.get(topic);
+    if (known !== undefined) return known;
+    const counts = await this.partitionCounts([topic]);
+    const n = counts.get(topic);
+    if (n === undefined || n === 0) throw new InfrastructureError(`Kafka: topic ${topic} does not exist`, false);
+    this.partitionCache.set(topic, n);
+    return n;
+  }
+
   /** Partition count of each named topic that exists. */
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
     const meta = await this.client.fetchTopicMetadata({ topics });

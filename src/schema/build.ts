@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
+import { ActivityResolver } from '../resolvers/activity.resolver';
 import { SystemResolver } from '../resolvers/system.resolver';
-import type { TypedPubSub } from '../pubsub/pubsub';
+import type { ActivityRecorder } from '../recording/recorder';
+import { TypedPubSub } from '../pubsub/pubsub';
 import { DateTimeScalar } from './common/scalars';
 import './common/enums';
 
@@ -12,18 +14,21 @@ export interface ResolverDeps {
   readonly development: boolean;
   /** In-process pub/sub for subscriptions. */
   readonly pubSub: TypedPubSub<Record<string, unknown>>;
+  /** The recording pipeline behind the mutations. */
+  readonly recorder: ActivityRecorder;
 }
 
 /** The resolver classes, in the order their types appear in the emitted schema. */
-export const RESOLVERS = [SystemResolver] as const;
+export const RESOLVERS = [SystemResolver, ActivityResolver] as const;
 
 /** Builds resolver instances with their dependencies: type-graphql asks this container for them. */
-function containerFor(deps: ResolverDeps): ContainerType {
+function containerFor(deps: ResolverDeps | null): ContainerType {
   const instances = new Map<Function, unknown>();
   return {
     get(cls: new (deps: ResolverDeps) => unknown) {
       let instance = instances.get(cls);
       if (!instance) {
+        if (!deps) throw new Error('this schema was built without resolver dependencies (emit only)');
         instance = new cls(deps);
         instances.set(cls, instance);
       }
@@ -32,8 +37,11 @@ function containerFor(deps: ResolverDeps): ContainerType {
   } as ContainerType;
 }
 
-/** Builds the executable schema. `emitTo` writes its SDL there too (see `npm run schema`). */
-export async function buildGatewaySchema(deps: ResolverDeps, emitTo?: string): Promise<GraphQLSchema> {
+/**
+ * Builds the executable schema. `emitTo` writes its SDL there too (see `npm run schema`);
+ * `deps` may be null only for that, since no resolver runs.
+ */
+export async function buildGatewaySchema(deps: ResolverDeps | null, emitTo?: string): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [...RESOLVERS],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
@@ -41,7 +49,7 @@ export async function buildGatewaySchema(deps: ResolverDeps, emitTo?: string): P
     authMode: 'error',
     container: containerFor(deps),
     validate: false,
-    pubSub: deps.pubSub,
+    pubSub: deps?.pubSub ?? new TypedPubSub(),
     ...(emitTo ? { emitSchemaFile: { path: emitTo, sortedSchema: true } } : {}),
   });
 }

@@ -8,9 +8,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../auth/jwt';
 import type { ClientInfo, GatewayContext } from '../context';
-import { ClientError, maskError } from '../errors';
+import { ClientError, maskError, tooComplex } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
+import { measure } from './query-complexity';
 
 /** A readiness check: resolves when the dependency answers. */
 export interface ReadinessCheck {
@@ -37,6 +38,9 @@ export interface GatewayServerOptions {
   maxBodyBytes: number;
   corsOrigins: string[];
   validationRules?: ValidationRule[];
+  /** Bounds on an operation's depth and cost (QUERY_TOO_COMPLEX past them). */
+  maxQueryDepth: number;
+  maxQueryCost: number;
   /** Extra routes by `METHOD /path`. */
   routes?: Record<string, RouteHandler>;
   /** Resolves the client's address and agent from a request (trusted-proxy aware). */
@@ -135,13 +139,30 @@ export class GatewayServer {
         };
       },
     };
+    const { maxQueryDepth, maxQueryCost } = options;
+    const complexityPlugin: ApolloServerPlugin<GatewayContext> = {
+      async requestDidStart() {
+        return {
+          async didResolveOperation({ operation, document, request }) {
+            if (!operation) return;
+            const c = measure(operation, document, request.variables ?? {});
+            if (c.depth > maxQueryDepth) {
+              throw tooComplex(`Query depth ${c.depth} exceeds the limit of ${maxQueryDepth}.`);
+            }
+            if (c.cost > maxQueryCost) {
+              throw tooComplex(`Query cost ${c.cost} exceeds the limit of ${maxQueryCost}.`);
+            }
+          },
+        };
+      },
+    };
     this.apollo = new ApolloServer<GatewayContext>({
       schema: options.schema,
       introspection: options.introspection,
       includeStacktraceInErrorResponses: development,
       formatError: (formatted) => maskError(formatted, development),
       validationRules: options.validationRules ?? [],
-      plugins: [ApolloServerPluginLandingPageDisabled(), maskingPlugin],
+      plugins: [ApolloServerPluginLandingPageDisabled(), complexityPlugin, maskingPlugin],
     });
   }
 

@@ -1,0 +1,82 @@
+import { ActivityType, DeviceType } from '../schema/common/enums';
+
+export { ActivityType, DeviceType };
+
+/** The schema version written in every activity value (`schemaVersion`, header `schema-version`). */
+export const SCHEMA_VERSION = 1;
+
+export interface DeviceInfo {
+  id?: string | null;
+  type?: DeviceType | null;
+  os?: string | null;
+  browser?: string | null;
+}
+
+export interface LocationInfo {
+  country?: string | null;
+  city?: string | null;
+  region?: string | null;
+  timezone?: string | null;
+}
+
+/** What a client sends to record one event (GraphQL `RecordActivityInput`, or a REST body item). */
+export interface RecordInput {
+  eventId?: string | null;
+  userId?: string | null;
+  type: ActivityType;
+  occurredAt?: Date | null;
+  sentAt?: Date | null;
+  sessionId?: string | null;
+  contentId?: string | null;
+  pageUrl?: string | null;
+  referrer?: string | null;
+  properties?: Record<string, unknown> | null;
+  device?: DeviceInfo | null;
+  location?: LocationInfo | null;
+}
+
+/**
+ * The value of a record on the activity topic (CONTRACT.md section 5): JSON, camelCase, dates
+ * as ISO strings. Described by schemas/activity-event.v1.json.
+ */
+export interface ActivityValue {
+  schemaVersion: typeof SCHEMA_VERSION;
+  eventId: string;
+  userId: string;
+  type: ActivityType;
+  occurredAt: string;
+  receivedAt: string;
+  sessionId: string | null;
+  contentId: string | null;
+  pageUrl: string | null;
+  referrer: string | null;
+  properties: Record<string, unknown>;
+  device: DeviceInfo | null;
+  location: LocationInfo | null;
+  ipAddress: string | null;
+  userAgent: string | null;
+}
+
+/** Event types that concern a piece of content or a product: they need `contentId`. */
+export const CONTENT_TYPES: ReadonlySet<ActivityType> = new Set([
+  ActivityType.SEARCH_RESULT_CLICK,
+  ActivityType.PRODUCT_VIEW,
+  ActivityType.ADD_TO_CART,
+  ActivityType.PURCHASE,
+  ActivityType.CONTENT_VIEW,
+  ActivityType.CONTENT_RATING,
+  ActivityType.PLAYBACK_START,
+  ActivityType.PLAYBACK_PAUSE,
+  ActivityType.PLAYBACK_RESUME,
+  ActivityType.PLAYBACK_COMPLETE,
+  ActivityType.PLAYBACK_ABANDON,
+]);
+
+/** Headers of an activity record (CONTRACT.md section 5). */
+export function activityHeaders(value: ActivityValue): Record<string, string> {
+  return {
+    'event-type': value.type,
+    'schema-version': String(value.schemaVersion),
+    'content-type': 'application/json',
+  };
+}

@@ -1,0 +1,109 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InputProblem } from '../errors';
+import { projectRoot } from '../paths';
+import type { ActivityValue } from './activity';
+
+const CONTENT_RULE = 'content, product and playback events';
+
+/** Largest serialized `properties` object accepted, bytes. */
+export const MAX_PROPERTIES_BYTES = 8 * 1024;
+
+let compiled: ValidateFunction<ActivityValue> | undefined;
+
+/** The compiled JSON Schema of an activity value (schemas/activity-event.v1.json), built once. */
+function validator(): ValidateFunction<ActivityValue> {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
+    addFormats(ajv, ['date-time', 'uuid']);
+    const schema = JSON.parse(readFileSync(join(projectRoot(), 'schemas', 'activity-event.v1.json'), 'utf8'));
+    compiled = ajv.compile<ActivityValue>(schema);
+  }
+  return compiled;
+}
+
+function pathOf(e: ErrorObject): string {
+  const base = e.instancePath.split('/').slice(1).join('.');
+  const child =
+    e.keyword === 'required'
+      ? (e.params as { missingProperty: string }).missingProperty
+      : e.keyword === 'additionalProperties'
+        ? (e.params as { additionalProperty: string }).additionalProperty
+        : '';
+  return [base, child].filter((p) => p !== '').join('.');
+}
+
+function messageOf(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  // allOf/0 is the rule that content, product and playback events name their content.
+  if (e.schemaPath.startsWith('#/allOf/0/then')) return `is required for ${CONTENT_RULE}`;
+  switch (e.keyword) {
+    case 'required':
+      return e.schemaPath.startsWith('#/allOf/') ? 'is required for this event type' : 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'maxLength':
+      return `must be at most ${String(p.limit)} characters`;
+    case 'minLength':
+      return 'must not be empty';
+    case 'minimum':
+      return `must be a number >= ${String(p.limit)}`;
+    case 'maximum':
+      return `must be a number <= ${String(p.limit)}`;
+    case 'maxProperties':
+      return `must have at most ${String(p.limit)} keys`;
+    case 'format':
+      return p.format === 'uuid' ? 'must be a UUID' : 'must be an ISO-8601 date-time';
+    case 'enum':
+      return `must be one of ${(p.allowedValues as unknown[]).filter((v) => v !== null).join(', ')}`;
+    case 'type':
+      return `must be ${String(p.type).replace(',null', '').replace(',', ' or ')}`;
+    case 'anyOf':
+      return 'a PURCHASE needs a non-negative numeric price or amount';
+    default:
+      return e.message ?? 'is invalid';
+  }
+}
+
+/**
+ * Validates a value against the activity schema; returns every problem, each with its field
+ * path under `prefix` (`inputs.3.` for the fourth input of a batch). An empty list means valid.
+ */
+export function validateActivityValue(value: unknown, prefix = ''): InputProblem[] {
+  const validate = validator();
+  const problems: InputProblem[] = [];
+  if (!validate(value)) {
+    for (const e of validate.errors ?? []) {
+      // "if" says only that a "then" failed; the failing "then" keyword is reported on its own.
+      if (e.keyword === 'if') continue;
+      // The branches of anyOf are summarised by the anyOf error itself.
+      if (e.schemaPath.includes('/anyOf/')) continue;
+      problems.push({ path: prefix + pathOf(e), message: messageOf(e) });
+    }
+  }
+  const props = (value as { properties?: unknown } | null)?.properties;
+  if (props && typeof props === 'object') {
+    const size = Buffer.byteLength(JSON.stringify(props));
+    if (size > MAX_PROPERTIES_BYTES) {
+      problems.push({ path: `${prefix}properties`, message: `must serialize to at most ${MAX_PROPERTIES_BYTES} bytes (got ${size})` });
+    }
+  }
+  return dedupe(problems);
+}
+
+function dedupe(problems: InputProblem[]): InputProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Whether a value is a valid activity value (for consumers). */
+export function isActivityValue(value: unknown): value is ActivityValue {
+  return validateActivityValue(value).length === 0;
+}

@@ -1,0 +1,254 @@
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { InfrastructureError } from '../errors';
+import type { Logger } from '../logger';
+
+/** One record to publish. */
+export interface OutgoingRecord {
+  topic: string;
+  key: string;
+  value: string | Buffer;
+  headers: Record<string, string>;
+}
+
+/** Where a record was durably written. */
+export interface RecordPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface PublisherOptions {
+  /** How long a send waits for company before its batch goes out, ms (0: next tick). */
+  lingerMs: number;
+  /** Records per produce request at most; a full batch goes at once. */
+  maxBatchRecords: number;
+  /** Bound on one publish from enqueue to acknowledgement, ms; past it the caller gets an error. */
+  timeoutMs: number;
+  /** Retries of a failed produce request inside KafkaJS (exponential backoff). */
+  retries: number;
+  /** Partition count of a topic (from metadata): the publisher partitions records itself. */
+  partitionsOf: (topic: string) => Promise<number>;
+  logger: Logger;
+  onBatch?: (records: number, seconds: number) => void;
+}
+
+interface Pending {
+  records: OutgoingRecord[];
+  partitions: number[];
+  resolve: (positions: RecordPosition[]) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  settled: boolean;
+}
+
+/**
+ * Publishes records durably (`acks: -1`, idempotent producer) and gathers concurrent publishes
+ * into one `sendBatch`: KafkaJS has no linger of its own, and the idempotent producer allows one
+ * request in flight, so without this every single-event mutation would pay a full round trip
+ * in turn. While one batch is in flight the next one fills; it goes when the first returns, or
+ * after `lingerMs`, or as soon as it holds `maxBatchRecords`.
+ *
+ * Records are partitioned here with KafkaJS's default (Java-compatible murmur2) partitioner, so
+ * each record's offset is known from its partition's base offset in the response.
+ */
+export class BatchingPublisher {
+  private producer: Producer | undefined;
+  private queue: Pending[] = [];
+  private queued = 0;
+  private inFlight = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private needsReset = false;
+  private stopped = false;
+  private idle: Array<() => void> = [];
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: PublisherOptions,
+  ) {
+    this.log = options.logger.child({ component: 'publisher' });
+  }
+
+  private createProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: this.options.retries, initialRetryTime: 100, maxRetryTime: 1_000, factor: 0.2, multiplier: 2 },
+    });
+  }
+
+  async start(): Promise<void> {
+    const producer = this.createProducer();
+    await producer.connect();
+    this.producer = producer;
+  }
+
+  /**
+   * Publishes `records` and resolves with each one's position once the broker has it on every
+   * in-sync replica.
+   * @throws InfrastructureError (retriable) when Kafka does not acknowledge within `timeoutMs`
+   *   or fails after its retries; the records must then be treated as not recorded.
+   */
+  async publish(records: OutgoingRecord[]): Promise<RecordPosition[]> {
+    if (this.stopped) throw new InfrastructureError('Kafka publisher is stopped', false);
+    if (records.length === 0) return [];
+    const partitions = await Promise.all(records.map((r) => this.partitionFor(r)));
+    return new Promise<RecordPosition[]>((resolve, reject) => {
+      const pending: Pending = {
+        records,
+        partitions,
+        resolve,
+        reject,
+        settled: false,
+        timer: setTimeout(() => {
+          this.settle(pending, new InfrastructureError(`Kafka did not acknowledge within ${this.options.timeoutMs} ms`, true));
+        }, this.options.timeoutMs),
+      };
+      this.queue.push(pending);
+      this.queued += records.length;
+      this.schedule();
+    });
+  }
+
+  private async partitionFor(record: OutgoingRecord): Promise<number> {
+    const count = await this.options.partitionsOf(record.topic);
+    const partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] }));
+    return this.partitioner({ topic: record.topic, partitionMetadata, message: { key: record.key, value: null } });
+  }
+
+  private schedule(): void {
+    if (this.inFlight) return;
+    if (this.queued >= this.options.maxBatchRecords) {
+      this.flush();
+      return;
+    }
+    if (this.lingerTimer) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.flush();
+    }, this.options.lingerMs);
+  }
+
+  private flush(): void {
+    if (this.lingerTimer) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    if (this.inFlight) return;
+    const batch: Pending[] = [];
+    let count = 0;
+    while (this.queue.length > 0 && (count === 0 || count + this.queue[0]!.records.length <= this.options.maxBatchRecords)) {
+      const p = this.queue.shift()!;
+      this.queued -= p.records.length;
+      if (p.settled) continue; // timed out while waiting: never send it
+      batch.push(p);
+      count += p.records.length;
+    }
+    if (batch.length === 0) {
+      this.notifyIdle();
+      return;
+    }
+    this.inFlight = true;
+    void this.send(batch).finally(() => {
+      this.inFlight = false;
+      if (this.queue.length > 0) this.schedule();
+      else this.notifyIdle();
+    });
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    // Per topic and partition, the records in the order their callers queued them.
+    const byTopic = new Map<string, Map<number, Array<{ pending: Pending; index: number }>>>();
+    const topicMessages = new Map<string, Message[]>();
+    for (const pending of batch) {
+      pending.records.forEach((r, index) => {
+        const partition = pending.partitions[index]!;
+        let parts = byTopic.get(r.topic);
+        if (!parts) byTopic.set(r.topic, (parts = new Map()));
+        let slot = parts.get(partition);
+        if (!slot) parts.set(partition, (slot = []));
+        slot.push({ pending, index });
+      });
+    }
+    for (const [topic, parts] of byTopic) {
+      const messages: Message[] = [];
+      for (const [partition, slot] of parts) {
+        for (const { pending, index } of slot) {
+          const r = pending.records[index]!;
+          messages.push({ key: r.key, value: r.value, headers: r.headers, partition });
+        }
+      }
+      topicMessages.set(topic, messages);
+    }
+    try {
+      const producer = await this.readyProducer();
+      const request: TopicMessages[] = [...topicMessages].map(([topic, messages]) => ({ topic, messages }));
+      const results = await producer.sendBatch({ acks: -1, topicMessages: request });
+      const positions = new Map<Pending, RecordPosition[]>(batch.map((p) => [p, new Array(p.records.length)]));
+      for (const result of results) {
+        const slot = byTopic.get(result.topicName)?.get(result.partition);
+        if (!slot) continue;
+        const base = BigInt(result.baseOffset ?? '0');
+        slot.forEach(({ pending, index }, i) => {
+          positions.get(pending)![index] = { topic: result.topicName, partition: result.partition, offset: String(base + BigInt(i)) };
+        });
+      }
+      this.options.onBatch?.(batch.reduce((n, p) => n + p.records.length, 0), Number(process.hrtime.bigint() - started) / 1e9);
+      for (const p of batch) {
+        const pos = positions.get(p)!;
+        if (pos.some((x) => x === undefined)) {
+          this.settle(p, new InfrastructureError('Kafka acknowledged the batch without every partition', true));
+        } else {
+          this.settle(p, undefined, pos);
+        }
+      }
+    } catch (err) {
+      // After a failed request the idempotent producer's sequence state is uncertain: start a new one.
+      this.needsReset = true;
+      this.log.warn({ err: (err as Error).message, records: batch.length }, 'publish failed');
+      const error = new InfrastructureError(`Kafka publish failed: ${(err as Error).message}`, true, { cause: err });
+      for (const p of batch) this.settle(p, error);
+    }
+  }
+
+  private async readyProducer(): Promise<Producer> {
+    if (!this.producer || this.needsReset) {
+      const old = this.producer;
+      this.producer = undefined;
+      await old?.disconnect().catch(() => undefined);
+      const fresh = this.createProducer();
+      await fresh.connect();
+      this.producer = fresh;
+      this.needsReset = false;
+    }
+    return this.producer;
+  }
+
+  private settle(p: Pending, error?: Error, positions?: RecordPosition[]): void {
+    if (p.settled) return;
+    p.settled = true;
+    clearTimeout(p.timer);
+    if (error) p.reject(error);
+    else p.resolve(positions!);
+  }
+
+  private notifyIdle(): void {
+    for (const f of this.idle.splice(0)) f();
+  }
+
+  /** Sends what is queued, waits for it, then disconnects. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.queue.length > 0 || this.inFlight) {
+      await new Promise<void>((resolve) => {
+        this.idle.push(resolve);
+        this.flush();
+      });
+    }
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+}
