@@ -149,7 +149,7 @@ export class App {
             ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], hops),
             userAgent: req.headers['user-agent'] ?? null,
           }),
-          routes: { 'POST /v1/events': restIngestHandler(verifier, recorder) },
+          routes: { 'POST /v1/events': restIngestHandler(verifier, recorder, config.limits.maxBatchSize) },
           readiness: [
             { name: 'kafka', check: () => admin.ping() },
             { name: 'store', check: () => store.ping() },

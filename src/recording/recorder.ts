@@ -67,16 +67,24 @@ export class ActivityRecorder {
 
   /**
    * Records `inputs` for `principal`. `pathOf(i)` names input i in error paths (`input.` or
-   * `inputs.3.`).
+   * `inputs.3.`); `earlier` are problems the caller already found in inputs it could not parse,
+   * reported together with these.
    * @throws ClientError FORBIDDEN, BAD_USER_INPUT (every problem listed), RATE_LIMITED or
    *   SERVICE_UNAVAILABLE (Kafka did not acknowledge; nothing is reported as recorded).
    */
-  async record(principal: Principal, client: ClientInfo, inputs: RecordInput[], pathOf: (i: number) => string): Promise<Receipt[]> {
+  async record(
+    principal: Principal,
+    client: ClientInfo,
+    inputs: RecordInput[],
+    pathOf: (i: number) => string,
+    earlier: InputProblem[] = [],
+  ): Promise<Receipt[]> {
+    if (earlier.length > 0 && inputs.length === 0) throw badUserInput(earlier);
     if (inputs.length === 0 || inputs.length > this.deps.maxBatchSize) {
       throw badUserInput([{ path: pathOf(0).split('.')[0] ?? 'inputs', message: `must hold 1 to ${this.deps.maxBatchSize} events` }]);
     }
     const receivedAt = this.now();
-    const problems: InputProblem[] = [];
+    const problems: InputProblem[] = [...earlier];
     const values: ActivityValue[] = [];
     inputs.forEach((input, i) => {
       const prefix = pathOf(i);

@@ -20,7 +20,7 @@ function sendError(res: ServerResponse, err: ClientError): void {
  * `text/plain` (what `navigator.sendBeacon` sends). A beacon cannot set headers, so a
  * `text/plain` body may carry the bearer token as `"token"`.
  */
-export function restIngestHandler(verifier: TokenVerifier, recorder: ActivityRecorder): RouteHandler {
+export function restIngestHandler(verifier: TokenVerifier, recorder: ActivityRecorder, maxBatch: number): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse, ctx: RouteContext) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json' && type !== 'text/plain') {
@@ -49,16 +49,24 @@ export function restIngestHandler(verifier: TokenVerifier, recorder: ActivityRec
       if (isBatch && (!Array.isArray(obj.batch) || Object.keys(obj).length !== 1)) {
         throw badUserInput([{ path: 'batch', message: 'must be the only field, an array of events' }]);
       }
+      if (items.length > maxBatch) {
+        throw badUserInput([{ path: 'batch', message: `must hold 1 to ${maxBatch} events` }]);
+      }
       const pathOf = (i: number) => (isBatch ? `batch.${i}.` : '');
       const inputs: RecordInput[] = [];
+      const indexOf: number[] = [];
       const problems: InputProblem[] = [];
       items.forEach((item, i) => {
         const parsed = parseRestEvent(item, pathOf(i));
-        if ('problems' in parsed) problems.push(...parsed.problems);
-        else inputs.push(parsed.input);
+        if ('problems' in parsed) {
+          problems.push(...parsed.problems);
+        } else {
+          inputs.push(parsed.input);
+          indexOf.push(i);
+        }
       });
-      if (problems.length > 0) throw badUserInput(problems);
-      const receipts = await recorder.record(principal, ctx.client, inputs, pathOf);
+      // Inputs that parsed are checked too, so one answer lists every problem of the batch.
+      const receipts = await recorder.record(principal, ctx.client, inputs, (i) => pathOf(indexOf[i]!), problems);
       sendJson(res, 202, {
         receipts: receipts.map((r) => ({ ...r, receivedAt: r.receivedAt.toISOString() })),
       });

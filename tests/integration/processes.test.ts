@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { Leftovers, TEST_SECRET, waitFor } from '../support/harness';
+import { freePort, freePortPair } from '../support/second-broker';
 
 const root = join(__dirname, '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -18,33 +18,6 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     if (/^(KAFKA_|JWT_|DATABASE_URL|PORT$|ROLES$|NODE_ENV$|LOG_LEVEL$|PGLITE_DIR$)/.test(k)) delete base[k];
   }
   return { ...base, ...env };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-/** Two consecutive free ports (the local broker's listener and its controller). */
-async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const p = await freePort();
-    if (p < 65000) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = createServer();
-        s.once('error', () => resolve(false));
-        s.listen(p + 1, '127.0.0.1', () => s.close(() => resolve(true)));
-      });
-      if (ok) return p;
-    }
-  }
-  throw new Error('no free port pair');
 }
 
 describe('start-up', () => {

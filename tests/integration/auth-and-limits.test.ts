@@ -1,0 +1,120 @@
+import { generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { signToken } from '../../src/auth/jwt';
+import { Leftovers, startGateway, TEST_SECRET, token, type TestGateway } from '../support/harness';
+import { recordCount, testKafka } from '../support/kafka';
+
+const leftovers = new Leftovers();
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway(leftovers, { RECORD_RATE_PER_SECOND: '1', RECORD_BURST: '3', MAX_QUERY_DEPTH: '4', MAX_QUERY_COST: '200' });
+});
+afterAll(() => leftovers.dispose());
+
+const RECORD = `mutation R($input: RecordActivityInput!) { recordActivity(input: $input) { eventId } }`;
+
+async function call(url: string, query: string, variables: Record<string, unknown>, authorization?: string) {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, body: (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions: any; path?: string[] }> } };
+}
+
+const { privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('authentication (CONTRACT.md section 2 and 3)', () => {
+  it.each([
+    ['missing', undefined],
+    ['malformed', 'Bearer abc.def'],
+    ['expired', `Bearer ${jwt.sign({ sub: 'u', exp: now() - 60 }, TEST_SECRET, { algorithm: 'HS256' })}`],
+    ['not yet valid', `Bearer ${jwt.sign({ sub: 'u', nbf: now() + 300, exp: now() + 600 }, TEST_SECRET, { algorithm: 'HS256' })}`],
+    ['wrong secret', `Bearer ${jwt.sign({ sub: 'u' }, 'some-other-secret-value-0123456789abcdef', { algorithm: 'HS256', expiresIn: 60 })}`],
+    ['alg none', `Bearer ${jwt.sign({ sub: 'u', roles: ['admin'] }, '', { algorithm: 'none', expiresIn: 60 })}`],
+    ['the other algorithm', `Bearer ${jwt.sign({ sub: 'u' }, privateKey, { algorithm: 'RS256', expiresIn: 60 })}`],
+  ])('refuses a %s token with UNAUTHENTICATED and records nothing', async (_what, header) => {
+    const kafka = testKafka();
+    const before = await recordCount(kafka, gw.config.kafka.topics.activity);
+    const r = await call(gw.url, RECORD, { input: { type: 'CLICK' } }, header);
+    expect(await recordCount(kafka, gw.config.kafka.topics.activity)).toBe(before);
+    expect(r.body.data).toBeNull();
+    expect(r.body.errors![0]!.extensions.code).toBe('UNAUTHENTICATED');
+    expect(r.body.errors![0]!.path).toEqual(['recordActivity']);
+  });
+
+  it('lets a user record only for itself (FORBIDDEN otherwise), an analyst too, and a service for anyone', async () => {
+    const user = await call(gw.url, RECORD, { input: { type: 'CLICK', userId: 'someone-else' } }, `Bearer ${token('eve')}`);
+    expect(user.body.errors![0]!.extensions.code).toBe('FORBIDDEN');
+    const analyst = await call(gw.url, RECORD, { input: { type: 'CLICK', userId: 'someone-else' } }, `Bearer ${token('ann', ['analyst'])}`);
+    expect(analyst.body.errors![0]!.extensions.code).toBe('FORBIDDEN');
+    const self = await call(gw.url, RECORD, { input: { type: 'CLICK', userId: 'eve' } }, `Bearer ${token('eve')}`);
+    expect(self.body.errors).toBeUndefined();
+    const service = await call(gw.url, RECORD, { input: { type: 'CLICK', userId: 'someone-else' } }, `Bearer ${token('svc', ['service'])}`);
+    expect(service.body.errors).toBeUndefined();
+  });
+
+  it('accepts RS256 tokens when the gateway is pinned to RS256, and refuses HS256 ones', async () => {
+    const pair = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    const rs = await startGateway(leftovers, { JWT_SECRET: undefined, JWT_PUBLIC_KEY: pair.publicKey });
+    const good = signToken({ sub: 'r1', ttlSeconds: 60 }, pair.privateKey, 'RS256');
+    expect((await call(rs.url, RECORD, { input: { type: 'CLICK' } }, `Bearer ${good}`)).body.errors).toBeUndefined();
+    const hs = signToken({ sub: 'r1', ttlSeconds: 60 }, TEST_SECRET, 'HS256');
+    expect((await call(rs.url, RECORD, { input: { type: 'CLICK' } }, `Bearer ${hs}`)).body.errors![0]!.extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('limits', () => {
+  it('rate-limits recording per user with RATE_LIMITED and retryAfterSeconds, publishing nothing over budget', async () => {
+    const bearer = `Bearer ${token('busy-user')}`;
+    const kafka = testKafka();
+    const before = await recordCount(kafka, gw.config.kafka.topics.activity);
+    const batch = `mutation M($inputs: [RecordActivityInput!]!) { recordActivities(inputs: $inputs) { eventId } }`;
+    const ok = await call(gw.url, batch, { inputs: [{ type: 'CLICK' }, { type: 'CLICK' }, { type: 'CLICK' }] }, bearer);
+    expect(ok.body.errors).toBeUndefined();
+    const limited = await call(gw.url, RECORD, { input: { type: 'CLICK' } }, bearer);
+    expect(limited.body.errors![0]!.extensions.code).toBe('RATE_LIMITED');
+    expect(limited.body.errors![0]!.extensions.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(await recordCount(kafka, gw.config.kafka.topics.activity)).toBe(before + 3);
+    // Other users have budgets of their own.
+    expect((await call(gw.url, RECORD, { input: { type: 'CLICK' } }, `Bearer ${token('calm-user')}`)).body.errors).toBeUndefined();
+  });
+
+  it('refuses batches outside 1..500 with BAD_USER_INPUT', async () => {
+    const g = await startGateway(leftovers);
+    const batch = `mutation M($inputs: [RecordActivityInput!]!) { recordActivities(inputs: $inputs) { eventId } }`;
+    const empty = await call(g.url, batch, { inputs: [] }, `Bearer ${token('svc', ['service'])}`);
+    expect(empty.body.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
+    const tooMany = await call(g.url, batch, { inputs: Array.from({ length: 501 }, () => ({ type: 'CLICK' })) }, `Bearer ${token('svc', ['service'])}`);
+    expect(tooMany.body.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
+    expect(tooMany.body.errors![0]!.extensions.errors[0].path).toBe('inputs');
+  });
+
+  it('refuses a query over the cost limit with QUERY_TOO_COMPLEX before running it', async () => {
+    const within = Array.from({ length: 200 }, (_, i) => `t${i}: serverTime`).join(' ');
+    expect((await call(gw.url, `{ ${within} }`, {}, `Bearer ${token('u')}`)).body.errors).toBeUndefined();
+    const aliases = Array.from({ length: 201 }, (_, i) => `t${i}: serverTime`).join(' ');
+    const costly = await call(gw.url, `{ ${aliases} }`, {}, `Bearer ${token('u')}`);
+    expect(costly.status).toBe(400);
+    expect(costly.body.errors![0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(costly.body.errors![0]!.extensions.http).toBeUndefined();
+  });
+
+  it('masks nothing it should show and shows no stack trace outside development', async () => {
+    const prod = await startGateway(leftovers, { NODE_ENV: 'production' });
+    const r = await call(prod.url, RECORD, { input: { type: 'SEARCH' } }, `Bearer ${token('p')}`);
+    const e = r.body.errors![0]!;
+    expect(e.extensions.code).toBe('BAD_USER_INPUT');
+    expect(e.extensions.stacktrace).toBeUndefined();
+    expect(e.extensions.errors).toEqual([{ path: 'input.properties.query', message: 'is required for this event type' }]);
+  });
+});
