@@ -3,7 +3,11 @@ import { TokenVerifier } from './auth/jwt';
 import type { Config } from './config';
 import { createKafka, KafkaAdmin } from './kafka/client';
 import { BatchingPublisher } from './kafka/publisher';
-import { topicSpecs } from './kafka/topics';
+import { ConsumerGroups, topicSpecs } from './kafka/topics';
+import { BatchConsumer } from './kafka/batch-consumer';
+import { ActivityProcessor } from './processing/processor';
+import { createLoaders } from './resolvers/loaders';
+import type { StoredEvent } from './store/activity-store';
 import { clientAddress } from './domain/client-address';
 import { RateLimiter } from './domain/rate-limit';
 import { DeviceDetector } from './domain/user-agent';
@@ -21,6 +25,8 @@ export interface AppOptions {
   storeSchema?: string;
   /** Identifies this instance (its fan-out consumer group); random by default. */
   instanceId?: string;
+  /** Runs after each processor transaction commits, before anything is published (crash tests). */
+  afterStore?: (stored: StoredEvent[]) => Promise<void>;
 }
 
 type Lifecycle =
@@ -33,7 +39,8 @@ interface Resources {
   store: Store;
   admin: KafkaAdmin;
   server?: GatewayServer;
-  publisher?: BatchingPublisher;
+  publisher: BatchingPublisher;
+  processor?: BatchConsumer;
 }
 
 class UnreachableCaseError extends Error {
@@ -51,6 +58,8 @@ export class App {
   private lifecycle: Lifecycle = { state: 'created' };
   readonly instanceId: string;
   readonly metrics = new Metrics();
+  private readonly publishBatch = this.metrics.histogram('kafka_publish_batch_records', 'Records per produce request', [], [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000]);
+  private readonly publishSeconds = this.metrics.histogram('kafka_publish_seconds', 'Produce request latency', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
 
   constructor(
     readonly config: Config,
@@ -105,34 +114,54 @@ export class App {
         }
       }
 
-      let server: GatewayServer | undefined;
-      let publisher: BatchingPublisher | undefined;
-      if (config.roles.has('gateway')) {
-        const batchSizes = this.metrics.histogram('kafka_publish_batch_records', 'Records per produce request', [], [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000]);
-        const batchSeconds = this.metrics.histogram('kafka_publish_seconds', 'Produce request latency', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
-        const pub = new BatchingPublisher(kafka, {
-          ...config.producer,
-          partitionsOf: (topic) => admin.partitionCount(topic),
+      const publisher = new BatchingPublisher(kafka, {
+        ...config.producer,
+        partitionsOf: (topic) => admin.partitionCount(topic),
+        logger,
+        onBatch: (records, seconds) => {
+          this.publishBatch.observe(records);
+          this.publishSeconds.observe(seconds);
+        },
+      });
+      await publisher.start();
+      started.push({ name: 'publisher', stop: () => publisher.stop() });
+
+      let processor: BatchConsumer | undefined;
+      if (config.roles.has('processor')) {
+        const logic = new ActivityProcessor({ store, publisher, topics: config.kafka.topics, afterStore: this.options.afterStore });
+        const processed = this.metrics.counter('processor_events_total', 'Events handled by the processor', ['outcome']);
+        const consumer = new BatchConsumer({
+          kafka,
           logger,
-          onBatch: (records, seconds) => {
-            batchSizes.observe(records);
-            batchSeconds.observe(seconds);
+          groupId: `${config.kafka.groupPrefix}${ConsumerGroups.processor}`,
+          topic: config.kafka.topics.activity,
+          fromBeginning: true,
+          maxWaitTimeInMs: config.consumer.maxWaitMs,
+          maxBytesPerPartition: config.consumer.maxBytesPerPartition,
+          handle: async (topic, partition, records) => {
+            const r = await logic.process(topic, partition, records);
+            processed.inc({ outcome: 'stored' }, r.inserted);
+            processed.inc({ outcome: 'duplicate' }, r.stored.length - r.inserted);
+            processed.inc({ outcome: 'dead-lettered' }, r.failed.length);
           },
         });
-        await pub.start();
-        publisher = pub;
-        started.push({ name: 'publisher', stop: () => pub.stop() });
+        await consumer.start();
+        processor = consumer;
+        started.push({ name: 'processor', stop: () => consumer.stop() });
+      }
 
+      let server: GatewayServer | undefined;
+      if (config.roles.has('gateway')) {
         const verifier = new TokenVerifier(config.jwt);
         const recorder = new ActivityRecorder({
-          publisher: pub,
+          publisher,
           store,
           topic: config.kafka.topics.activity,
           limiter: new RateLimiter(config.limits.recordRatePerSecond, config.limits.recordBurst),
           devices: new DeviceDetector(),
           maxBatchSize: config.limits.maxBatchSize,
         });
-        const schema = await buildGatewaySchema({ development: config.development, pubSub: new TypedPubSub(), recorder });
+        const schema = await buildGatewaySchema({ development: config.development, pubSub: new TypedPubSub(), recorder, store });
         const hops = config.trustProxyHops;
         server = new GatewayServer({
           schema,
@@ -145,6 +174,7 @@ export class App {
           maxQueryDepth: config.limits.maxQueryDepth,
           maxQueryCost: config.limits.maxQueryCost,
           corsOrigins: config.corsOrigins,
+          createLoaders: () => createLoaders(store),
           clientInfo: (req) => ({
             ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], hops),
             userAgent: req.headers['user-agent'] ?? null,
@@ -159,7 +189,7 @@ export class App {
         const s = server;
         started.push({ name: 'http server', stop: () => s.stop() });
       }
-      this.lifecycle = { state: 'running', resources: { store, admin, server, publisher } };
+      this.lifecycle = { state: 'running', resources: { store, admin, server, publisher, processor } };
     } catch (err) {
       for (const part of started.reverse()) {
         await part.stop().catch((e) => logger.warn({ err: e, part: part.name }, 'stop after failed start'));
@@ -181,10 +211,11 @@ export class App {
         return;
       case 'running': {
         this.lifecycle = { state: 'stopping' };
-        const { server, publisher, admin, store } = current.resources;
+        const { server, processor, publisher, admin, store } = current.resources;
         const steps: Array<[string, (() => Promise<void>) | undefined]> = [
           ['http server', server && (() => server.stop())],
-          ['publisher', publisher && (() => publisher.stop())],
+          ['processor', processor && (() => processor.stop())],
+          ['publisher', () => publisher.stop()],
           ['kafka admin', () => admin.stop()],
           ['store', () => store.close()],
         ];

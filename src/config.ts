@@ -33,6 +33,14 @@ export interface Config {
     clientId: string;
     topics: TopicNames;
     partitions: number;
+    /** Prefix of consumer group ids (lets several deployments share one cluster). */
+    groupPrefix: string;
+  };
+  consumer: {
+    /** How long a fetch waits for data, ms: the processing latency floor at low load. */
+    maxWaitMs: number;
+    /** Bytes fetched per partition at most: the batch size at high load. */
+    maxBytesPerPartition: number;
   };
   /** PostgreSQL URL; undefined means the embedded store (PGlite) in `pgliteDir`. */
   databaseUrl?: string;
@@ -224,6 +232,11 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
       clientId: str(env, 'KAFKA_CLIENT_ID', 'activity-gateway'),
       topics,
       partitions: intVar(env, 'KAFKA_PARTITIONS', 6, 1, 1000),
+      groupPrefix: str(env, 'KAFKA_GROUP_PREFIX', ''),
+    },
+    consumer: {
+      maxWaitMs: intVar(env, 'CONSUMER_MAX_WAIT_MS', 20, 1, 30_000),
+      maxBytesPerPartition: intVar(env, 'CONSUMER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     },
     databaseUrl: parseDatabaseUrl(optional(env, 'DATABASE_URL')),
     pgliteDir: str(env, 'PGLITE_DIR', '.data/pglite'),

@@ -1,5 +1,6 @@
 import type { Principal } from './auth/principal';
 import type { ClientError } from './errors';
+import type { Loaders } from './resolvers/loaders';
 
 /** Where a request came from, as far as the gateway can tell. */
 export interface ClientInfo {
@@ -14,4 +15,6 @@ export interface GatewayContext {
   /** Why the presented token was rejected, if one was: raised at the first protected field. */
   authError: ClientError | null;
   client: ClientInfo;
+  /** DataLoaders of this request (this subscription, over WebSocket). */
+  loaders: Loaders;
 }

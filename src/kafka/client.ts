@@ -39,7 +39,7 @@ export function createKafka(options: KafkaOptions): Kafka {
       ({ level, label, log: entry }: LogEntry) => {
         const { message, timestamp: _t, logger: _l, ...rest } = entry;
         // The broker's transient "coordinator loading" answers are retried inside KafkaJS; keep them at debug.
-        const lvl = /coordinator (is loading|is not available)|not the correct coordinator/i.test(String(rest.error))
+        const lvl = /coordinator (is loading|is not available)|not the correct coordinator/i.test(String(rest.error)) || /Limiting retries for the idempotent producer/.test(message)
           ? 'debug'
           : (LEVELS[level] ?? 'info');
         log[lvl]({ ...rest, kafkaLevel: label }, message);

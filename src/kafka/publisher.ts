@@ -5,7 +5,8 @@ import type { Logger } from '../logger';
 /** One record to publish. */
 export interface OutgoingRecord {
   topic: string;
-  key: string;
+  /** The partitioning key; null spreads records over partitions. */
+  key: string | null;
   value: string | Buffer;
   headers: Record<string, string>;
 }

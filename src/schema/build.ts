@@ -5,6 +5,10 @@ import { authChecker } from '../auth/auth-checker';
 import { ActivityResolver } from '../resolvers/activity.resolver';
 import { SystemResolver } from '../resolvers/system.resolver';
 import type { ActivityRecorder } from '../recording/recorder';
+import { EventConnectionResolver, EventResolver } from '../resolvers/event.resolver';
+import { FailedEventResolver } from '../resolvers/failed-event.resolver';
+import { ProfileResolver } from '../resolvers/profile.resolver';
+import type { Queryable } from '../store';
 import { TypedPubSub } from '../pubsub/pubsub';
 import { DateTimeScalar } from './common/scalars';
 import './common/enums';
@@ -16,10 +20,19 @@ export interface ResolverDeps {
   readonly pubSub: TypedPubSub<Record<string, unknown>>;
   /** The recording pipeline behind the mutations. */
   readonly recorder: ActivityRecorder;
+  /** Where processed state is read from. */
+  readonly store: Queryable;
 }
 
 /** The resolver classes, in the order their types appear in the emitted schema. */
-export const RESOLVERS = [SystemResolver, ActivityResolver] as const;
+export const RESOLVERS = [
+  SystemResolver,
+  ActivityResolver,
+  EventResolver,
+  EventConnectionResolver,
+  ProfileResolver,
+  FailedEventResolver,
+] as const;
 
 /** Builds resolver instances with their dependencies: type-graphql asks this container for them. */
 function containerFor(deps: ResolverDeps | null): ContainerType {

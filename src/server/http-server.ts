@@ -10,6 +10,7 @@ import type { TokenVerifier } from '../auth/jwt';
 import type { ClientInfo, GatewayContext } from '../context';
 import { ClientError, maskError, tooComplex } from '../errors';
 import type { Logger } from '../logger';
+import type { Loaders } from '../resolvers/loaders';
 import type { Metrics } from './metrics';
 import { measure } from './query-complexity';
 
@@ -43,6 +44,8 @@ export interface GatewayServerOptions {
   maxQueryCost: number;
   /** Extra routes by `METHOD /path`. */
   routes?: Record<string, RouteHandler>;
+  /** Makes the DataLoaders of one request. */
+  createLoaders: () => Loaders;
   /** Resolves the client's address and agent from a request (trusted-proxy aware). */
   clientInfo?: (req: IncomingMessage) => ClientInfo;
 }
@@ -206,7 +209,7 @@ export class GatewayServer {
   }
 
   private startWebSockets(): void {
-    const { verifier, metrics } = this.options;
+    const { verifier, metrics, createLoaders } = this.options;
     const clientInfo = this.clientInfo;
     type Extra = { socket: WebSocket; request: IncomingMessage; gateway?: GatewayContext; expiry?: NodeJS.Timeout };
     this.wss.on('connection', (ws: WebSocket) => {
@@ -222,7 +225,7 @@ export class GatewayServer {
           let gateway: GatewayContext;
           try {
             const principal = verifier.verifyHeader(typeof raw === 'string' ? raw : undefined);
-            gateway = { principal, authError: null, client: clientInfo(ctx.extra.request) };
+            gateway = { principal, authError: null, client: clientInfo(ctx.extra.request), loaders: createLoaders() };
           } catch {
             return false; // graphql-ws closes with 4403 Forbidden, before any connection_ack
           }
@@ -235,7 +238,8 @@ export class GatewayServer {
           socket.once('close', () => clearTimeout(expiry));
           return true;
         },
-        context: (ctx) => ctx.extra.gateway!,
+        // Fresh loaders per operation: a long subscription must not serve stale cached rows.
+        context: (ctx) => ({ ...ctx.extra.gateway!, loaders: createLoaders() }),
         onError: (_ctx, _id, _payload, errors) => {
           return errors.map((e) => {
             const masked = maskError(e.toJSON(), this.options.development);
@@ -367,12 +371,13 @@ export class GatewayServer {
 
   private contextFor(req: IncomingMessage): GatewayContext {
     const client = this.clientInfo(req);
+    const loaders = this.options.createLoaders();
     const header = req.headers.authorization;
-    if (header === undefined) return { principal: null, authError: null, client };
+    if (header === undefined) return { principal: null, authError: null, client, loaders };
     try {
-      return { principal: this.options.verifier.verifyHeader(header), authError: null, client };
+      return { principal: this.options.verifier.verifyHeader(header), authError: null, client, loaders };
     } catch (err) {
-      if (err instanceof ClientError) return { principal: null, authError: err, client };
+      if (err instanceof ClientError) return { principal: null, authError: err, client, loaders };
       throw err;
     }
   }

@@ -69,6 +69,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     KAFKA_ALERT_TOPIC: `${prefix}.alerts`,
     KAFKA_DLQ_TOPIC: `${prefix}.dlq`,
     KAFKA_PARTITIONS: '3',
+    KAFKA_GROUP_PREFIX: `${prefix}.`,
     DATABASE_URL: PG_URL,
     JWT_SECRET: TEST_SECRET,
     ...overrides,

@@ -1,0 +1,90 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from '../logger';
+
+export interface ConsumedBatchRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+}
+
+export interface BatchConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  logger: Logger;
+  /**
+   * Handles one batch of one partition. Offsets are committed only after it resolves; when it
+   * throws, the consumer backs off, restarts and the batch is delivered again.
+   */
+  handle: (topic: string, partition: number, records: ConsumedBatchRecord[]) => Promise<void>;
+  /** Where a group with no committed offsets starts. */
+  fromBeginning: boolean;
+  /** How long a fetch waits for data before returning empty, ms: the latency floor at low load. */
+  maxWaitTimeInMs: number;
+  /** Bytes per partition per fetch: the batch size at high load. */
+  maxBytesPerPartition: number;
+  /** Start each partition at this offset instead (replay). */
+  seekTo?: Map<number, string>;
+  /** After a batch's offsets are committed. */
+  onCommitted?: (partition: number, nextOffset: string) => void;
+}
+
+/**
+ * A consumer-group member that hands whole batches to a handler and commits each batch's
+ * offsets after the handler resolves: at-least-once, and with an idempotent handler,
+ * effectively once.
+ */
+export class BatchConsumer {
+  private consumer: Consumer | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly options: BatchConsumerOptions) {
+    this.log = options.logger.child({ component: 'consumer', group: options.groupId });
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const consumer = o.kafka.consumer({
+      groupId: o.groupId,
+      maxWaitTimeInMs: o.maxWaitTimeInMs,
+      minBytes: 1,
+      maxBytes: Math.max(o.maxBytesPerPartition * 4, 16 * 1024 * 1024),
+      maxBytesPerPartition: o.maxBytesPerPartition,
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const records = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
+        try {
+          await o.handle(batch.topic, batch.partition, records);
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message, partition: batch.partition, records: records.length }, 'batch failed; it will be delivered again');
+          throw err;
+        }
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        o.onCommitted?.(batch.partition, next);
+        await heartbeat();
+      },
+    });
+    if (o.seekTo) {
+      for (const [partition, offset] of o.seekTo) consumer.seek({ topic: o.topic, partition, offset });
+    }
+    this.consumer = consumer;
+  }
+
+  async stop(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.disconnect();
+  }
+}

@@ -1,0 +1,113 @@
+import { activityHeaders, type ActivityValue } from '../domain/activity';
+import { encodeCursor } from '../domain/cursor';
+import { validateActivityValue } from '../domain/event-schema';
+import type { OutgoingRecord } from '../kafka/publisher';
+import type { Publisher } from '../recording/recorder';
+import { writeBatch, type FailedRecord, type IncomingEvent, type StoredEvent } from '../store/activity-store';
+import type { Store } from '../store';
+
+/** A record as a consumer hands it over. */
+export interface ConsumedRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+}
+
+/** A processed event on the processed topic: the stored event with its cursor. */
+export interface ProcessedEventMessage extends StoredEvent {
+  cursor: string;
+}
+
+/** Largest part of a bad record kept for the failedEvents query (the DLQ keeps all of it). */
+export const RAW_VALUE_LIMIT = 8 * 1024;
+
+/** The original bytes as UTF-8 (invalid sequences become U+FFFD), at most 8 KiB. */
+export function rawText(value: Buffer | null): string {
+  if (value === null) return '';
+  const text = value.subarray(0, RAW_VALUE_LIMIT).toString('utf8');
+  return text;
+}
+
+/**
+ * Parses a record value into an activity value, or says why it cannot be one: not JSON, not a
+ * JSON object, or not valid against the activity schema. Times are normalized to
+ * `toISOString()` form, so they compare as strings.
+ */
+export function parseActivity(value: Buffer | null): { value: ActivityValue } | { reason: string } {
+  if (value === null) return { reason: 'empty value (tombstone)' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    return { reason: `not JSON: ${(err as Error).message}` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { reason: `not a JSON object (got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : typeof parsed})` };
+  }
+  const problems = validateActivityValue(parsed);
+  if (problems.length > 0) {
+    return { reason: `schema: ${problems.map((p) => `${p.path || '(root)'} ${p.message}`).join('; ')}`.slice(0, 1000) };
+  }
+  const v = parsed as ActivityValue;
+  return { value: { ...v, occurredAt: new Date(v.occurredAt).toISOString(), receivedAt: new Date(v.receivedAt).toISOString() } };
+}
+
+export interface ProcessorDeps {
+  store: Store;
+  publisher: Publisher;
+  topics: { processed: string; dlq: string };
+  /** Called after the store transaction commits, before anything is published (tests stop here). */
+  afterStore?: (stored: StoredEvent[]) => Promise<void>;
+  /** Publish to the DLQ and processed topics (a replay re-applies the log without repeating them). */
+  publish?: boolean;
+}
+
+/**
+ * Turns one consumed batch of the activity topic into stored state: valid events and the
+ * profiles they change in one transaction (eventIds already stored are skipped), bad records
+ * into failed_events; then bad records to the DLQ and stored events to the processed topic.
+ * The caller commits offsets after this resolves, so a crash at any point re-delivers the batch
+ * and the store's dedup keeps one row per event. Processed events are therefore published at
+ * least once, each with its cursor, so readers can drop repeats.
+ */
+export class ActivityProcessor {
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  async process(topic: string, partition: number, records: ConsumedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
+    const events: IncomingEvent[] = [];
+    const failed: FailedRecord[] = [];
+    for (const r of records) {
+      const p = parseActivity(r.value);
+      if ('value' in p) {
+        events.push({ value: p.value, partition, offset: r.offset });
+      } else {
+        failed.push({ topic, partition, offset: r.offset, key: r.key?.toString('utf8') ?? null, reason: p.reason, rawValue: rawText(r.value) });
+      }
+    }
+    const { stored, inserted } = await this.deps.store.transaction((tx) => writeBatch(tx, events, failed));
+    await this.deps.afterStore?.(stored);
+    if (this.deps.publish === false) return { stored, inserted, failed };
+
+    const byOffset = new Map(records.map((r) => [r.offset, r]));
+    const outgoing: OutgoingRecord[] = failed.map((f) => {
+      const original = byOffset.get(f.offset)!;
+      return {
+        topic: this.deps.topics.dlq,
+        key: original.key === null ? null : original.key.toString('utf8'),
+        value: original.value ?? Buffer.alloc(0),
+        headers: {
+          'dlq-reason': f.reason,
+          'dlq-source-topic': f.topic,
+          'dlq-source-partition': String(f.partition),
+          'dlq-source-offset': f.offset,
+        },
+      };
+    });
+    for (const e of stored) {
+      const message: ProcessedEventMessage = { ...e, cursor: encodeCursor('ev', e.seq) };
+      outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value: JSON.stringify(message), headers: activityHeaders(e) });
+    }
+    if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
+    return { stored, inserted, failed };
+  }
+}

@@ -1,0 +1,274 @@
+import type { ActivityValue } from '../domain/activity';
+import { applyEvents, emptyProfile, type ProfileState } from '../domain/profile';
+import type { UserSegment } from '../schema/common/enums';
+import type { Queryable } from './store';
+
+/** An activity value with where it was read from. */
+export interface IncomingEvent {
+  value: ActivityValue;
+  partition: number;
+  offset: string;
+}
+
+/** A record that could not be processed, bound for the DLQ and the failed_events table. */
+export interface FailedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  reason: string;
+  rawValue: string;
+}
+
+/** An event as stored: the value, its Kafka position, its place in processing order. */
+export interface StoredEvent extends ActivityValue {
+  seq: number;
+  processedAt: string;
+  partition: number;
+  offset: string;
+}
+
+/** Any fixed 64-bit key: serialises event writers, so `seq` order is commit order. */
+const WRITER_LOCK = 5_550_811_977;
+
+const EVENT_COLUMNS = `seq, event_id, user_id, type, occurred_at, received_at, processed_at, session_id, content_id,
+  page_url, referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset`;
+
+export interface EventRow {
+  seq: number;
+  event_id: string;
+  user_id: string;
+  type: ActivityValue['type'];
+  occurred_at: Date | string;
+  received_at: Date | string;
+  processed_at: Date | string;
+  session_id: string | null;
+  content_id: string | null;
+  page_url: string | null;
+  referrer: string | null;
+  properties: Record<string, unknown>;
+  device: ActivityValue['device'];
+  location: ActivityValue['location'];
+  ip_address: string | null;
+  user_agent: string | null;
+  kafka_partition: number;
+  kafka_offset: number | string;
+}
+
+const iso = (d: Date | string): string => new Date(d).toISOString();
+
+export function toStoredEvent(r: EventRow): StoredEvent {
+  return {
+    schemaVersion: 1,
+    seq: Number(r.seq),
+    eventId: r.event_id,
+    userId: r.user_id,
+    type: r.type,
+    occurredAt: iso(r.occurred_at),
+    receivedAt: iso(r.received_at),
+    processedAt: iso(r.processed_at),
+    sessionId: r.session_id,
+    contentId: r.content_id,
+    pageUrl: r.page_url,
+    referrer: r.referrer,
+    properties: r.properties ?? {},
+    device: r.device,
+    location: r.location,
+    ipAddress: r.ip_address,
+    userAgent: r.user_agent,
+    partition: r.kafka_partition,
+    offset: String(r.kafka_offset),
+  };
+}
+
+interface ProfileRow {
+  user_id: string;
+  first_seen_at: Date | string | null;
+  last_seen_at: Date | string | null;
+  total_events: number;
+  event_counts: Record<string, number>;
+  session_count: number;
+  purchase_count: number;
+  total_spent: number;
+  devices: Record<string, number>;
+  countries: Record<string, number>;
+  preferences: Record<string, number>;
+  completion_sum: number;
+  completion_count: number;
+  segment: UserSegment;
+  risk_score: number;
+}
+
+const PROFILE_COLUMNS = `user_id, first_seen_at, last_seen_at, total_events, event_counts, session_count, purchase_count,
+  total_spent, devices, countries, preferences, completion_sum, completion_count, segment, risk_score`;
+
+export function toProfile(r: ProfileRow): ProfileState {
+  return {
+    userId: r.user_id,
+    firstSeenAt: r.first_seen_at === null ? null : iso(r.first_seen_at),
+    lastSeenAt: r.last_seen_at === null ? null : iso(r.last_seen_at),
+    totalEvents: Number(r.total_events),
+    eventCounts: r.event_counts,
+    sessionCount: Number(r.session_count),
+    purchaseCount: Number(r.purchase_count),
+    totalSpent: Number(r.total_spent),
+    devices: r.devices,
+    countries: r.countries,
+    preferences: r.preferences,
+    completionSum: Number(r.completion_sum),
+    completionCount: Number(r.completion_count),
+    segment: r.segment,
+    riskScore: Number(r.risk_score),
+  };
+}
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+/**
+ * Writes one consumed batch in the caller's transaction: events (a stored eventId is skipped),
+ * the profiles of the users whose events are new, their sessions, and failed records. Six
+ * statements at most, whatever the batch size. Returns every valid event of the batch as
+ * stored (new or already there), in batch order without repeats.
+ */
+export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: FailedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number }> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITER_LOCK]);
+  let inserted: StoredEvent[] = [];
+  const stored = new Map<string, StoredEvent>();
+  if (events.length > 0) {
+    const v = events.map((e) => e.value);
+    const r = await tx.query<EventRow>(
+      `INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
+         referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
+         $8::text[], $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::int[], $16::bigint[])
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING ${EVENT_COLUMNS}`,
+      [
+        v.map((x) => x.eventId),
+        v.map((x) => x.userId),
+        v.map((x) => x.type),
+        v.map((x) => x.occurredAt),
+        v.map((x) => x.receivedAt),
+        v.map((x) => x.sessionId),
+        v.map((x) => x.contentId),
+        v.map((x) => x.pageUrl),
+        v.map((x) => x.referrer),
+        v.map((x) => JSON.stringify(x.properties)),
+        v.map((x) => json(x.device)),
+        v.map((x) => json(x.location)),
+        v.map((x) => x.ipAddress),
+        v.map((x) => x.userAgent),
+        events.map((e) => e.partition),
+        events.map((e) => e.offset),
+      ],
+    );
+    inserted = r.rows.map(toStoredEvent);
+    for (const e of inserted) stored.set(e.eventId, e);
+    const missing = [...new Set(v.map((x) => x.eventId).filter((id) => !stored.has(id)))];
+    if (missing.length > 0) {
+      const again = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM activity_events WHERE event_id = ANY($1::text[])`, [missing]);
+      for (const row of again.rows) stored.set(row.event_id, toStoredEvent(row));
+    }
+    if (inserted.length > 0) await updateProfiles(tx, inserted);
+  }
+  if (failed.length > 0) {
+    await tx.query(
+      `INSERT INTO failed_events (topic, partition, "offset", key, reason, raw_value)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+       ON CONFLICT (topic, partition, "offset") DO NOTHING`,
+      [
+        failed.map((f) => f.topic),
+        failed.map((f) => f.partition),
+        failed.map((f) => f.offset),
+        failed.map((f) => f.key),
+        failed.map((f) => f.reason),
+        failed.map((f) => f.rawValue),
+      ],
+    );
+  }
+  const order: StoredEvent[] = [];
+  const seen = new Set<string>();
+  for (const e of events) {
+    const s = stored.get(e.value.eventId);
+    if (s && !seen.has(s.eventId)) {
+      seen.add(s.eventId);
+      order.push(s);
+    }
+  }
+  return { stored: order, inserted: inserted.length };
+}
+
+/** Folds newly stored events into their users' profiles (read for update, fold, write back). */
+async function updateProfiles(tx: Queryable, events: StoredEvent[]): Promise<void> {
+  const byUser = new Map<string, StoredEvent[]>();
+  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+    let list = byUser.get(e.userId);
+    if (!list) byUser.set(e.userId, (list = []));
+    list.push(e);
+  }
+  const users = [...byUser.keys()].sort();
+
+  // Sessions first: how many of each user's sessions are new decides sessionCount.
+  const sessions = new Map<string, { user: string; session: string; at: string }>();
+  for (const e of events) {
+    if (e.sessionId) {
+      const k = `${e.userId}\u0000${e.sessionId}`;
+      const prev = sessions.get(k);
+      if (!prev || e.occurredAt < prev.at) sessions.set(k, { user: e.userId, session: e.sessionId, at: e.occurredAt });
+    }
+  }
+  const newSessions = new Map<string, number>();
+  if (sessions.size > 0) {
+    const list = [...sessions.values()];
+    const r = await tx.query<{ user_id: string }>(
+      `INSERT INTO user_sessions (user_id, session_id, started_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+       ON CONFLICT (user_id, session_id) DO NOTHING RETURNING user_id`,
+      [list.map((s) => s.user), list.map((s) => s.session), list.map((s) => s.at)],
+    );
+    for (const row of r.rows) newSessions.set(row.user_id, (newSessions.get(row.user_id) ?? 0) + 1);
+  }
+
+  const current = await tx.query<ProfileRow>(
+    `SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id = ANY($1::text[]) ORDER BY user_id FOR UPDATE`,
+    [users],
+  );
+  const before = new Map(current.rows.map((r) => [r.user_id, toProfile(r)]));
+  const after = users.map((u) => applyEvents(before.get(u) ?? emptyProfile(u), byUser.get(u)!, newSessions.get(u) ?? 0));
+  await tx.query(
+    `INSERT INTO user_profiles (${PROFILE_COLUMNS}, updated_at)
+     SELECT *, now() FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::int[],
+       $8::float8[], $9::jsonb[], $10::jsonb[], $11::jsonb[], $12::float8[], $13::int[], $14::text[], $15::float8[])
+     ON CONFLICT (user_id) DO UPDATE SET
+       first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at, total_events = EXCLUDED.total_events,
+       event_counts = EXCLUDED.event_counts, session_count = EXCLUDED.session_count, purchase_count = EXCLUDED.purchase_count,
+       total_spent = EXCLUDED.total_spent, devices = EXCLUDED.devices, countries = EXCLUDED.countries,
+       preferences = EXCLUDED.preferences, completion_sum = EXCLUDED.completion_sum,
+       completion_count = EXCLUDED.completion_count, segment = EXCLUDED.segment, updated_at = now()`,
+    [
+      after.map((p) => p.userId),
+      after.map((p) => p.firstSeenAt),
+      after.map((p) => p.lastSeenAt),
+      after.map((p) => p.totalEvents),
+      after.map((p) => JSON.stringify(p.eventCounts)),
+      after.map((p) => p.sessionCount),
+      after.map((p) => p.purchaseCount),
+      after.map((p) => p.totalSpent),
+      after.map((p) => JSON.stringify(p.devices)),
+      after.map((p) => JSON.stringify(p.countries)),
+      after.map((p) => JSON.stringify(p.preferences)),
+      after.map((p) => p.completionSum),
+      after.map((p) => p.completionCount),
+      after.map((p) => p.segment),
+      after.map((p) => p.riskScore),
+    ],
+  );
+}
+
+/** Empties what the processor derives from the log (for `replay --rebuild`). */
+export async function wipeProcessedState(tx: Queryable): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITER_LOCK]);
+  await tx.query('TRUNCATE activity_events, user_profiles, user_sessions, failed_events');
+}
+
+export { EVENT_COLUMNS, PROFILE_COLUMNS, type ProfileRow };

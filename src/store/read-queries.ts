@@ -1,0 +1,110 @@
+import type { ProfileState } from '../domain/profile';
+import { EVENT_COLUMNS, PROFILE_COLUMNS, toProfile, toStoredEvent, type EventRow, type ProfileRow, type StoredEvent } from './activity-store';
+import type { Queryable } from './store';
+
+/** What processedEvents and eventProcessed filter on. */
+export interface EventQuery {
+  userId?: string | null;
+  types?: readonly string[] | null;
+  sessionId?: string | null;
+  contentId?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
+/** The WHERE clause of an event query, with its parameters numbered from `offset + 1`. */
+function where(q: EventQuery, params: unknown[]): string {
+  const clauses: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    clauses.push(sql.replace('?', `$${params.length}`));
+  };
+  if (q.userId) add('user_id = ?', q.userId);
+  if (q.types && q.types.length > 0) add('type = ANY(?::text[])', q.types);
+  if (q.sessionId) add('session_id = ?', q.sessionId);
+  if (q.contentId) add('content_id = ?', q.contentId);
+  if (q.since) add('occurred_at >= ?', q.since.toISOString());
+  if (q.until) add('occurred_at < ?', q.until.toISOString());
+  return clauses.length > 0 ? clauses.join(' AND ') : 'TRUE';
+}
+
+/** Events matching `q` after `afterSeq` in processing order, `limit` at most. */
+export async function findEvents(db: Queryable, q: EventQuery, limit: number, afterSeq: number | null): Promise<StoredEvent[]> {
+  const params: unknown[] = [];
+  let sql = `SELECT ${EVENT_COLUMNS} FROM activity_events WHERE ${where(q, params)}`;
+  if (afterSeq !== null) {
+    params.push(afterSeq);
+    sql += ` AND seq > $${params.length}`;
+  }
+  params.push(limit);
+  sql += ` ORDER BY seq ASC LIMIT $${params.length}`;
+  return (await db.query<EventRow>(sql, params)).rows.map(toStoredEvent);
+}
+
+export async function countEvents(db: Queryable, q: EventQuery): Promise<number> {
+  const params: unknown[] = [];
+  const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM activity_events WHERE ${where(q, params)}`, params);
+  return r.rows[0]!.n;
+}
+
+export async function eventById(db: Queryable, eventId: string): Promise<StoredEvent | null> {
+  const r = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM activity_events WHERE event_id = $1`, [eventId]);
+  return r.rows[0] ? toStoredEvent(r.rows[0]) : null;
+}
+
+export async function profilesByIds(db: Queryable, userIds: readonly string[]): Promise<Map<string, ProfileState>> {
+  const r = await db.query<ProfileRow>(`SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id = ANY($1::text[])`, [userIds]);
+  return new Map(r.rows.map((row) => [row.user_id, toProfile(row)]));
+}
+
+/** The newest `first` events of each user, newest first, in one statement. */
+export async function recentEventsOf(db: Queryable, userIds: readonly string[], first: number): Promise<Map<string, StoredEvent[]>> {
+  const r = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM (
+       SELECT e.*, row_number() OVER (PARTITION BY user_id ORDER BY seq DESC) AS rn
+         FROM activity_events e WHERE user_id = ANY($1::text[])
+     ) t WHERE rn <= $2 ORDER BY user_id, seq DESC`,
+    [userIds, first],
+  );
+  const out = new Map<string, StoredEvent[]>();
+  for (const row of r.rows) {
+    const e = toStoredEvent(row);
+    let list = out.get(e.userId);
+    if (!list) out.set(e.userId, (list = []));
+    list.push(e);
+  }
+  return out;
+}
+
+export interface FailedRow {
+  seq: number;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  reason: string;
+  failedAt: string;
+  rawValue: string;
+}
+
+export async function findFailed(db: Queryable, limit: number, afterSeq: number | null): Promise<FailedRow[]> {
+  const r = await db.query<{ seq: number; topic: string; partition: number; offset: number | string; key: string | null; reason: string; failed_at: Date | string; raw_value: string }>(
+    `SELECT seq, topic, partition, "offset", key, reason, failed_at, raw_value FROM failed_events
+      WHERE ($1::bigint IS NULL OR seq > $1) ORDER BY seq ASC LIMIT $2`,
+    [afterSeq, limit],
+  );
+  return r.rows.map((x) => ({
+    seq: Number(x.seq),
+    topic: x.topic,
+    partition: x.partition,
+    offset: String(x.offset),
+    key: x.key,
+    reason: x.reason,
+    failedAt: new Date(x.failed_at).toISOString(),
+    rawValue: x.raw_value,
+  }));
+}
+
+export async function countFailed(db: Queryable): Promise<number> {
+  return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM failed_events')).rows[0]!.n;
+}

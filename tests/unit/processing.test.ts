@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { decodeCursor, encodeCursor } from '../../src/domain/cursor';
+import { parseActivity, rawText, RAW_VALUE_LIMIT } from '../../src/processing/processor';
+
+describe('cursors', () => {
+  it('round-trip a position and refuse other lists and garbage', () => {
+    const c = encodeCursor('ev', 12345);
+    expect(decodeCursor('ev', c)).toBe(12345);
+    expect(decodeCursor('fe', c)).toBeNull();
+    expect(decodeCursor('ev', 'not-a-cursor')).toBeNull();
+    expect(decodeCursor('ev', Buffer.from('ev:-1').toString('base64url'))).toBeNull();
+  });
+});
+
+describe('parsing consumed records', () => {
+  const good = {
+    schemaVersion: 1,
+    eventId: randomUUID(),
+    userId: 'u',
+    type: 'CLICK',
+    occurredAt: '2024-01-15T12:00:00+02:00',
+    receivedAt: '2024-01-15T10:00:01Z',
+    properties: {},
+  };
+  it('accepts a valid value and normalizes its times', () => {
+    const r = parseActivity(Buffer.from(JSON.stringify(good)));
+    expect('value' in r && r.value.occurredAt).toBe('2024-01-15T10:00:00.000Z');
+  });
+  it.each([
+    [Buffer.from([0xff, 0xfe, 0x00]), /^not JSON/],
+    [Buffer.from('[1,2,3]'), /not a JSON object \(got an array\)/],
+    [Buffer.from('"text"'), /not a JSON object \(got string\)/],
+    [Buffer.from(JSON.stringify({ ...good, type: 'PURCHASE' })), /^schema: contentId is required/],
+    [null, /tombstone/],
+  ])('says why %p is not an activity', (bytes, reason) => {
+    const r = parseActivity(bytes as Buffer | null);
+    expect('reason' in r && r.reason).toMatch(reason);
+  });
+  it('keeps at most 8 KiB of the raw value, invalid bytes replaced', () => {
+    expect(rawText(Buffer.from([0x61, 0xff]))).toBe('a\uFFFD');
+    expect(rawText(Buffer.alloc(RAW_VALUE_LIMIT + 100, 0x61)).length).toBe(RAW_VALUE_LIMIT);
+  });
+});
