@@ -61,7 +61,7 @@ export class BatchConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         const records = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
         try {
@@ -70,6 +70,8 @@ export class BatchConsumer {
           this.log.warn({ err: (err as Error).message, partition: batch.partition, records: records.length }, 'batch failed; it will be delivered again');
           throw err;
         }
+        // resolveOffset moves this consumer's fetch position; commitOffsets records it in the group.
+        resolveOffset(batch.lastOffset());
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
         o.onCommitted?.(batch.partition, next);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { App } from '../../src/app';
+import { App, type AppOptions } from '../../src/app';
 import { signToken } from '../../src/auth/jwt';
 import type { Role } from '../../src/auth/principal';
 import { GatewayClient } from '../../src/client';
@@ -76,27 +76,50 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
   };
 }
 
-export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
-  return loadConfig(testEnv(overrides), () => 'unused');
-}
-
 export interface TestGateway {
   app: App;
   config: Config;
+  /** The environment it was configured from (topics, groups), to start a sibling. */
+  env: Record<string, string | undefined>;
+  /** Its PostgreSQL schema, if any. */
+  storeSchema?: string;
+  /** Base URL, when it serves (the gateway role). */
   url: string;
   client(tokenValue?: string): GatewayClient;
 }
 
+export interface StartOptions {
+  /** Share this gateway's topics, consumer groups and database schema (a second instance). */
+  share?: TestGateway;
+  afterStore?: AppOptions['afterStore'];
+}
+
 /** Starts a real gateway (real broker, real PostgreSQL in a throwaway schema) on a free port. */
-export async function startGateway(leftovers: Leftovers, overrides: Record<string, string | undefined> = {}): Promise<TestGateway> {
-  const config = testConfig(overrides);
-  const schema = config.databaseUrl ? await throwawaySchema() : undefined;
-  if (schema) leftovers.add(() => schema.drop());
-  const app = new App(config, createLogger(config.logLevel), { storeSchema: schema?.name });
+export async function startGateway(
+  leftovers: Leftovers,
+  overrides: Record<string, string | undefined> = {},
+  options: StartOptions = {},
+): Promise<TestGateway> {
+  const env = options.share ? { ...options.share.env, ...overrides } : testEnv(overrides);
+  const config = loadConfig(env, () => 'unused');
+  let storeSchema = options.share?.storeSchema;
+  if (!options.share && config.databaseUrl) {
+    const schema = await throwawaySchema();
+    leftovers.add(() => schema.drop());
+    storeSchema = schema.name;
+  }
+  const app = new App(config, createLogger(config.logLevel), { storeSchema, afterStore: options.afterStore });
   await app.start();
   leftovers.add(() => app.stop());
-  const url = `http://127.0.0.1:${app.port}`;
-  return { app, config, url, client: (t?: string) => new GatewayClient(url, t) };
+  const url = config.roles.has('gateway') ? `http://127.0.0.1:${app.port}` : '';
+  return { app, config, env, storeSchema, url, client: (t?: string) => new GatewayClient(url, t) };
+}
+
+/** A PostgreSQL URL whose connections use `schema` (for child processes such as the replay CLI). */
+export function urlWithSchema(schema: string): string {
+  const u = new URL(PG_URL);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return u.toString();
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
@@ -114,3 +137,23 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+export interface GraphQLResult {
+  status: number;
+  data?: any;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions: Record<string, any> }>;
+}
+
+/** POSTs one GraphQL operation with a bearer token. */
+export async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, bearer?: string): Promise<GraphQLResult> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, ...((await res.json()) as object) };
+}
+
+export const RECORD_MANY = `mutation M($inputs: [RecordActivityInput!]!) {
+  recordActivities(inputs: $inputs) { eventId duplicate partition offset }
+}`;
