@@ -26,7 +26,7 @@ describe('start-up', () => {
     [{ KAFKA_BROKERS: 'nope' }, 'KAFKA_BROKERS'],
     [{ NODE_ENV: 'production', KAFKA_BROKERS: 'k:9092' }, 'JWT_SECRET'],
   ])('refuses bad configuration %j, naming %s, with exit code 2', (env, variable) => {
-    const r = spawnSync(tsx, [join(root, 'src', 'main.ts')], { env: cleanEnv(env), encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(tsx, [join(root, 'src', 'main.ts')], { env: cleanEnv(env), encoding: 'utf8', timeout: 90_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`configuration error: ${variable}:`);
   });
@@ -35,7 +35,7 @@ describe('start-up', () => {
     const r = spawnSync(tsx, [join(root, 'src', 'cli', 'token.ts'), '--sub', 'ana', '--roles', 'analyst,admin', '--ttl', '15m'], {
       env: cleanEnv({ JWT_SECRET: TEST_SECRET }),
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: 90_000,
     });
     expect(r.status).toBe(0);
     const claims = jwt.verify(r.stdout.trim(), TEST_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
