@@ -134,7 +134,7 @@ export class App {
           kafka,
           logger,
           groupId: `${config.kafka.groupPrefix}${ConsumerGroups.processor}`,
-          topic: config.kafka.topics.activity,
+          topics: [config.kafka.topics.activity, config.kafka.topics.alerts],
           fromBeginning: true,
           maxWaitTimeInMs: config.consumer.maxWaitMs,
           maxBytesPerPartition: config.consumer.maxBytesPerPartition,

@@ -19,6 +19,46 @@ export type Scalars = {
   JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
 };
 
+export type ActivityEvent = {
+  __typename?: 'ActivityEvent';
+  contentId: Maybe<Scalars['String']['output']>;
+  /** Opaque; resumes processedEvents and eventProcessed after this event. */
+  cursor: Scalars['String']['output'];
+  device: Maybe<Device>;
+  eventId: Scalars['ID']['output'];
+  /** Visible to analysts and admins only; null for others. */
+  ipAddress: Maybe<Scalars['String']['output']>;
+  location: Maybe<Location>;
+  occurredAt: Scalars['DateTime']['output'];
+  offset: Scalars['String']['output'];
+  pageUrl: Maybe<Scalars['String']['output']>;
+  partition: Scalars['Int']['output'];
+  processedAt: Scalars['DateTime']['output'];
+  properties: Scalars['JSONObject']['output'];
+  receivedAt: Scalars['DateTime']['output'];
+  referrer: Maybe<Scalars['String']['output']>;
+  sessionId: Maybe<Scalars['String']['output']>;
+  type: ActivityType;
+  /** Batched with DataLoader: one store round trip per request, whatever the page size. */
+  user: UserProfile;
+  userAgent: Maybe<Scalars['String']['output']>;
+  userId: Scalars['ID']['output'];
+};
+
+export type ActivityEventConnection = {
+  __typename?: 'ActivityEventConnection';
+  edges: Array<ActivityEventEdge>;
+  pageInfo: PageInfo;
+  /** Events matching the filter, all pages together. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type ActivityEventEdge = {
+  __typename?: 'ActivityEventEdge';
+  cursor: Scalars['String']['output'];
+  node: ActivityEvent;
+};
+
 /** Where an accepted event was durably written. */
 export type ActivityReceipt = {
   __typename?: 'ActivityReceipt';
@@ -52,6 +92,14 @@ export type ActivityType =
   | 'SEARCH'
   | 'SEARCH_RESULT_CLICK';
 
+export type Device = {
+  __typename?: 'Device';
+  browser: Maybe<Scalars['String']['output']>;
+  id: Maybe<Scalars['String']['output']>;
+  os: Maybe<Scalars['String']['output']>;
+  type: Maybe<DeviceType>;
+};
+
 export type DeviceInput = {
   browser?: InputMaybe<Scalars['String']['input']>;
   id?: InputMaybe<Scalars['String']['input']>;
@@ -65,6 +113,61 @@ export type DeviceType =
   | 'OTHER'
   | 'TABLET'
   | 'TV';
+
+export type EventFilter = {
+  contentId?: InputMaybe<Scalars['String']['input']>;
+  sessionId?: InputMaybe<Scalars['String']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  types?: InputMaybe<Array<ActivityType>>;
+  until?: InputMaybe<Scalars['DateTime']['input']>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type EventTypeCount = {
+  __typename?: 'EventTypeCount';
+  count: Scalars['Int']['output'];
+  type: ActivityType;
+};
+
+/** A record that reached the dead-letter topic. */
+export type FailedEvent = {
+  __typename?: 'FailedEvent';
+  failedAt: Scalars['DateTime']['output'];
+  key: Maybe<Scalars['String']['output']>;
+  offset: Scalars['String']['output'];
+  partition: Scalars['Int']['output'];
+  /** The original bytes as UTF-8 (replacement characters where invalid), at most 8 KiB. */
+  rawValue: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+  topic: Scalars['String']['output'];
+};
+
+export type FailedEventConnection = {
+  __typename?: 'FailedEventConnection';
+  edges: Array<FailedEventEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type FailedEventEdge = {
+  __typename?: 'FailedEventEdge';
+  cursor: Scalars['String']['output'];
+  node: FailedEvent;
+};
+
+export type KeyCount = {
+  __typename?: 'KeyCount';
+  count: Scalars['Int']['output'];
+  key: Scalars['String']['output'];
+};
+
+export type Location = {
+  __typename?: 'Location';
+  city: Maybe<Scalars['String']['output']>;
+  country: Maybe<Scalars['String']['output']>;
+  region: Maybe<Scalars['String']['output']>;
+  timezone: Maybe<Scalars['String']['output']>;
+};
 
 export type LocationInput = {
   city?: InputMaybe<Scalars['String']['input']>;
@@ -91,10 +194,55 @@ export type MutationRecordActivityArgs = {
   input: RecordActivityInput;
 };
 
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type PreferenceScore = {
+  __typename?: 'PreferenceScore';
+  key: Scalars['String']['output'];
+  score: Scalars['Float']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
+  /** One processed event; a user may read only its own. */
+  event: Maybe<ActivityEvent>;
+  /** Records that reached the dead-letter topic (admin only). */
+  failedEvents: FailedEventConnection;
+  /** The caller's own profile (empty until its first event is processed). */
+  me: UserProfile;
+  /** Processed events in processing order; cursors resume after an event. */
+  processedEvents: ActivityEventConnection;
   /** The server clock: a cheap authenticated round trip. */
   serverTime: Scalars['DateTime']['output'];
+  /** A profile; users may read only their own. */
+  userProfile: Maybe<UserProfile>;
+};
+
+
+export type QueryEventArgs = {
+  eventId: Scalars['ID']['input'];
+};
+
+
+export type QueryFailedEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryProcessedEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<EventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryUserProfileArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 /** One user activity to record. */
@@ -130,6 +278,40 @@ export type Subscription = {
 export type SubscriptionHeartbeatArgs = {
   intervalMs?: Scalars['Int']['input'];
 };
+
+export type UserProfile = {
+  __typename?: 'UserProfile';
+  /** Playback: positionSeconds / durationSeconds, clamped to [0, 1], averaged. */
+  averageCompletionRate: Maybe<Scalars['Float']['output']>;
+  countries: Array<KeyCount>;
+  devices: Array<KeyCount>;
+  eventCounts: Array<EventTypeCount>;
+  firstSeenAt: Maybe<Scalars['DateTime']['output']>;
+  lastSeenAt: Maybe<Scalars['DateTime']['output']>;
+  /** Strongest categories / content first. */
+  preferences: Array<PreferenceScore>;
+  purchaseCount: Scalars['Int']['output'];
+  /** Newest first. */
+  recentEvents: Array<ActivityEvent>;
+  /** 0..1, from fraud alerts */
+  riskScore: Scalars['Float']['output'];
+  segment: UserSegment;
+  sessionCount: Scalars['Int']['output'];
+  totalEvents: Scalars['Int']['output'];
+  totalSpent: Scalars['Float']['output'];
+  userId: Scalars['ID']['output'];
+};
+
+
+export type UserProfileRecentEventsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type UserSegment =
+  | 'BROWSER'
+  | 'BUYER'
+  | 'NEW'
+  | 'RESEARCHER';
 
 export type ServerTimeQueryVariables = Exact<{ [key: string]: never; }>;
 

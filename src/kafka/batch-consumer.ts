@@ -10,7 +10,8 @@ export interface ConsumedBatchRecord {
 export interface BatchConsumerOptions {
   kafka: Kafka;
   groupId: string;
-  topic: string;
+  /** The topics this member reads; `handle` is told which one a batch is from. */
+  topics: string[];
   logger: Logger;
   /**
    * Handles one batch of one partition. Offsets are committed only after it resolves; when it
@@ -23,7 +24,7 @@ export interface BatchConsumerOptions {
   maxWaitTimeInMs: number;
   /** Bytes per partition per fetch: the batch size at high load. */
   maxBytesPerPartition: number;
-  /** Start each partition at this offset instead (replay). */
+  /** Start each partition of the first topic at this offset instead (replay). */
   seekTo?: Map<number, string>;
   /** After a batch's offsets are committed. */
   onCommitted?: (partition: number, nextOffset: string) => void;
@@ -56,7 +57,7 @@ export class BatchConsumer {
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     await consumer.connect();
-    await consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning });
+    await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -79,7 +80,7 @@ export class BatchConsumer {
       },
     });
     if (o.seekTo) {
-      for (const [partition, offset] of o.seekTo) consumer.seek({ topic: o.topic, partition, offset });
+      for (const [partition, offset] of o.seekTo) consumer.seek({ topic: o.topics[0]!, partition, offset });
     }
     this.consumer = consumer;
   }

@@ -3,7 +3,8 @@ import { encodeCursor } from '../domain/cursor';
 import { validateActivityValue } from '../domain/event-schema';
 import type { OutgoingRecord } from '../kafka/publisher';
 import type { Publisher } from '../recording/recorder';
-import { writeBatch, type FailedRecord, type IncomingEvent, type StoredEvent } from '../store/activity-store';
+import { writeAlerts, writeBatch, type FailedRecord, type IncomingEvent, type SequencedEvent, type StoredEvent } from '../store/activity-store';
+import { parseAlert, type FraudAlertMessage } from '../domain/alerts';
 import type { Store } from '../store';
 
 /** A record as a consumer hands it over. */
@@ -13,8 +14,11 @@ export interface ConsumedRecord {
   offset: string;
 }
 
-/** A processed event on the processed topic: the stored event with its cursor. */
-export interface ProcessedEventMessage extends StoredEvent {
+/**
+ * A processed event on the processed topic: the stored event with its cursor, and `prevSeq`,
+ * the event before it in processing order, so readers can restore the order across partitions.
+ */
+export interface ProcessedEventMessage extends SequencedEvent {
   cursor: string;
 }
 
@@ -55,7 +59,7 @@ export function parseActivity(value: Buffer | null): { value: ActivityValue } | 
 export interface ProcessorDeps {
   store: Store;
   publisher: Publisher;
-  topics: { processed: string; dlq: string };
+  topics: { activity: string; alerts: string; processed: string; dlq: string };
   /** Called after the store transaction commits, before anything is published (tests stop here). */
   afterStore?: (stored: StoredEvent[]) => Promise<void>;
   /** Publish to the DLQ and processed topics (a replay re-applies the log without repeating them). */
@@ -74,6 +78,7 @@ export class ActivityProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
   async process(topic: string, partition: number, records: ConsumedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
+    if (topic === this.deps.topics.alerts) return this.processAlerts(topic, partition, records);
     const events: IncomingEvent[] = [];
     const failed: FailedRecord[] = [];
     for (const r of records) {
@@ -88,8 +93,33 @@ export class ActivityProcessor {
     await this.deps.afterStore?.(stored);
     if (this.deps.publish === false) return { stored, inserted, failed };
 
+    const outgoing = this.deadLetters(records, failed);
+    for (const e of stored) {
+      const message: ProcessedEventMessage = { ...e, cursor: encodeCursor('ev', e.seq) };
+      outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value: JSON.stringify(message), headers: activityHeaders(e) });
+    }
+    if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
+    return { stored, inserted, failed };
+  }
+
+  /** Alerts are stored (deduplicated by alertId) and move their users' risk scores; bad ones are dead letters. */
+  private async processAlerts(topic: string, partition: number, records: ConsumedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
+    const alerts: FraudAlertMessage[] = [];
+    const failed: FailedRecord[] = [];
+    for (const r of records) {
+      const p = parseAlert(r.value);
+      if ('alert' in p) alerts.push(p.alert);
+      else failed.push({ topic, partition, offset: r.offset, key: r.key?.toString('utf8') ?? null, reason: p.reason, rawValue: rawText(r.value) });
+    }
+    const inserted = await this.deps.store.transaction((tx) => writeAlerts(tx, alerts, failed, new Date()));
+    const outgoing = this.deadLetters(records, failed);
+    if (outgoing.length > 0 && this.deps.publish !== false) await this.deps.publisher.publish(outgoing);
+    return { stored: [], inserted, failed };
+  }
+
+  private deadLetters(records: ConsumedRecord[], failed: FailedRecord[]): OutgoingRecord[] {
     const byOffset = new Map(records.map((r) => [r.offset, r]));
-    const outgoing: OutgoingRecord[] = failed.map((f) => {
+    return failed.map((f) => {
       const original = byOffset.get(f.offset)!;
       return {
         topic: this.deps.topics.dlq,
@@ -103,11 +133,5 @@ export class ActivityProcessor {
         },
       };
     });
-    for (const e of stored) {
-      const message: ProcessedEventMessage = { ...e, cursor: encodeCursor('ev', e.seq) };
-      outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value: JSON.stringify(message), headers: activityHeaders(e) });
-    }
-    if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
-    return { stored, inserted, failed };
   }
 }

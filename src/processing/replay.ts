@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { BatchConsumer } from '../kafka/batch-consumer';
 import type { Logger } from '../logger';
-import { wipeProcessedState } from '../store/activity-store';
+import { recomputeRisk, wipeProcessedState } from '../store/activity-store';
 import type { Store } from '../store';
 import { ActivityProcessor } from './processor';
 
@@ -55,12 +55,15 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     }
     const pending = new Set([...endOf].filter(([p, end]) => startOf.get(p)! < end).map(([p]) => p));
     const result: ReplayResult = { partitions: endOf.size, records: 0, inserted: 0, failed: 0 };
-    if (pending.size === 0) return result;
+    if (pending.size === 0) {
+      if (o.rebuild) await o.store.transaction((tx) => recomputeRisk(tx, new Date()));
+      return result;
+    }
 
     const processor = new ActivityProcessor({
       store: o.store,
       publisher: { publish: async () => [] },
-      topics: { processed: o.processedTopic, dlq: o.dlqTopic },
+      topics: { activity: o.topic, alerts: '', processed: o.processedTopic, dlq: o.dlqTopic },
       publish: false,
     });
     let finish: () => void = () => undefined;
@@ -68,7 +71,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     consumer = new BatchConsumer({
       kafka: o.kafka,
       groupId,
-      topic: o.topic,
+      topics: [o.topic],
       logger: o.logger,
       fromBeginning: true,
       maxWaitTimeInMs: o.maxWaitTimeInMs ?? 100,
@@ -94,6 +97,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     });
     await consumer.start();
     await done;
+    if (o.rebuild) await o.store.transaction((tx) => recomputeRisk(tx, new Date()));
     return result;
   } finally {
     await consumer?.stop();

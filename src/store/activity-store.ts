@@ -1,4 +1,5 @@
 import type { ActivityValue } from '../domain/activity';
+import { riskScore, RISK_WINDOW_DAYS, type FraudAlertMessage } from '../domain/alerts';
 import { applyEvents, emptyProfile, type ProfileState } from '../domain/profile';
 import type { UserSegment } from '../schema/common/enums';
 import type { Queryable } from './store';
@@ -26,6 +27,12 @@ export interface StoredEvent extends ActivityValue {
   processedAt: string;
   partition: number;
   offset: string;
+}
+
+/** A stored event with its predecessor in processing order (0 for the first): lets readers of the
+ * processed topic, which spreads events over partitions, put them back in order and see gaps. */
+export interface SequencedEvent extends StoredEvent {
+  prevSeq: number;
 }
 
 /** Any fixed 64-bit key: serialises event writers, so `seq` order is commit order. */
@@ -126,15 +133,17 @@ const json = (v: unknown): string | null => (v === null || v === undefined ? nul
 
 /**
  * Writes one consumed batch in the caller's transaction: events (a stored eventId is skipped),
- * the profiles of the users whose events are new, their sessions, and failed records. Six
+ * the profiles of the users whose events are new, their sessions, and failed records. Eight
  * statements at most, whatever the batch size. Returns every valid event of the batch as
- * stored (new or already there), in batch order without repeats.
+ * stored (new or already there) with its predecessor, in batch order without repeats.
  */
-export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: FailedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number }> {
+export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: FailedRecord[]): Promise<{ stored: SequencedEvent[]; inserted: number }> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITER_LOCK]);
   let inserted: StoredEvent[] = [];
-  const stored = new Map<string, StoredEvent>();
+  const stored = new Map<string, SequencedEvent>();
   if (events.length > 0) {
+    // Under the lock no other writer commits: the newest stored event precedes this batch.
+    const base = Number((await tx.query<{ max: number }>('SELECT coalesce(max(seq), 0) AS max FROM activity_events')).rows[0]!.max);
     const v = events.map((e) => e.value);
     const r = await tx.query<EventRow>(
       `INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
@@ -162,31 +171,25 @@ export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed:
         events.map((e) => e.offset),
       ],
     );
-    inserted = r.rows.map(toStoredEvent);
-    for (const e of inserted) stored.set(e.eventId, e);
+    inserted = r.rows.map(toStoredEvent).sort((a, b) => a.seq - b.seq);
+    let prev = base;
+    for (const e of inserted) {
+      stored.set(e.eventId, { ...e, prevSeq: prev });
+      prev = e.seq;
+    }
     const missing = [...new Set(v.map((x) => x.eventId).filter((id) => !stored.has(id)))];
     if (missing.length > 0) {
-      const again = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM activity_events WHERE event_id = ANY($1::text[])`, [missing]);
-      for (const row of again.rows) stored.set(row.event_id, toStoredEvent(row));
+      const again = await tx.query<EventRow & { prev_seq: number }>(
+        `SELECT ${EVENT_COLUMNS}, (SELECT coalesce(max(p.seq), 0) FROM activity_events p WHERE p.seq < e.seq) AS prev_seq
+           FROM activity_events e WHERE event_id = ANY($1::text[])`,
+        [missing],
+      );
+      for (const row of again.rows) stored.set(row.event_id, { ...toStoredEvent(row), prevSeq: Number(row.prev_seq) });
     }
     if (inserted.length > 0) await updateProfiles(tx, inserted);
   }
-  if (failed.length > 0) {
-    await tx.query(
-      `INSERT INTO failed_events (topic, partition, "offset", key, reason, raw_value)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[])
-       ON CONFLICT (topic, partition, "offset") DO NOTHING`,
-      [
-        failed.map((f) => f.topic),
-        failed.map((f) => f.partition),
-        failed.map((f) => f.offset),
-        failed.map((f) => f.key),
-        failed.map((f) => f.reason),
-        failed.map((f) => f.rawValue),
-      ],
-    );
-  }
-  const order: StoredEvent[] = [];
+  if (failed.length > 0) await writeFailed(tx, failed);
+  const order: SequencedEvent[] = [];
   const seen = new Set<string>();
   for (const e of events) {
     const s = stored.get(e.value.eventId);
@@ -196,6 +199,22 @@ export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed:
     }
   }
   return { stored: order, inserted: inserted.length };
+}
+
+async function writeFailed(tx: Queryable, failed: FailedRecord[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO failed_events (topic, partition, "offset", key, reason, raw_value)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+     ON CONFLICT (topic, partition, "offset") DO NOTHING`,
+    [
+      failed.map((f) => f.topic),
+      failed.map((f) => f.partition),
+      failed.map((f) => f.offset),
+      failed.map((f) => f.key),
+      failed.map((f) => f.reason),
+      failed.map((f) => f.rawValue),
+    ],
+  );
 }
 
 /** Folds newly stored events into their users' profiles (read for update, fold, write back). */
@@ -265,9 +284,104 @@ async function updateProfiles(tx: Queryable, events: StoredEvent[]): Promise<voi
   );
 }
 
+/** An alert as stored. */
+export interface StoredAlert extends FraudAlertMessage {
+  seq: number;
+}
+
+export interface AlertRow {
+  seq: number;
+  alert_id: string;
+  user_id: string;
+  rule: FraudAlertMessage['rule'];
+  severity: FraudAlertMessage['severity'];
+  message: string;
+  detected_at: Date | string;
+  event_ids: string[];
+  details: Record<string, unknown>;
+}
+
+export const ALERT_COLUMNS = 'seq, alert_id, user_id, rule, severity, message, detected_at, event_ids, details';
+
+export function toStoredAlert(r: AlertRow): StoredAlert {
+  return {
+    seq: Number(r.seq),
+    alertId: r.alert_id,
+    userId: r.user_id,
+    rule: r.rule,
+    severity: r.severity,
+    message: r.message,
+    detectedAt: iso(r.detected_at),
+    eventIds: r.event_ids,
+    details: r.details,
+  };
+}
+
+/**
+ * Stores alerts (an alertId already stored is skipped) and recomputes the risk score of the
+ * users that got new ones from their alerts of the last 30 days. Returns how many were new.
+ */
+export async function writeAlerts(tx: Queryable, alerts: FraudAlertMessage[], failed: FailedRecord[], now: Date): Promise<number> {
+  let inserted = 0;
+  if (alerts.length > 0) {
+    const r = await tx.query<{ user_id: string }>(
+      `INSERT INTO fraud_alerts (alert_id, user_id, rule, severity, message, detected_at, event_ids, details)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::jsonb[])
+       ON CONFLICT (alert_id) DO NOTHING RETURNING user_id`,
+      [
+        alerts.map((a) => a.alertId),
+        alerts.map((a) => a.userId),
+        alerts.map((a) => a.rule),
+        alerts.map((a) => a.severity),
+        alerts.map((a) => a.message),
+        alerts.map((a) => a.detectedAt),
+        alerts.map((a) => JSON.stringify(a.eventIds)),
+        alerts.map((a) => JSON.stringify(a.details)),
+      ],
+    );
+    inserted = r.rows.length;
+    const users = [...new Set(r.rows.map((x) => x.user_id))].sort();
+    if (users.length > 0) {
+      const since = new Date(now.getTime() - RISK_WINDOW_DAYS * 86_400_000).toISOString();
+      const sev = await tx.query<{ user_id: string; severity: FraudAlertMessage['severity'] }>(
+        'SELECT user_id, severity FROM fraud_alerts WHERE user_id = ANY($1::text[]) AND detected_at >= $2',
+        [users, since],
+      );
+      const byUser = new Map<string, FraudAlertMessage['severity'][]>(users.map((u) => [u, []]));
+      for (const row of sev.rows) byUser.get(row.user_id)!.push(row.severity);
+      await tx.query(
+        `INSERT INTO user_profiles (user_id, risk_score) SELECT * FROM unnest($1::text[], $2::float8[])
+         ON CONFLICT (user_id) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = now()`,
+        [users, users.map((u) => riskScore(byUser.get(u)!))],
+      );
+    }
+  }
+  if (failed.length > 0) await writeFailed(tx, failed);
+  return inserted;
+}
+
+/** Recomputes the risk score of every user with recent alerts (after a rebuild). */
+export async function recomputeRisk(tx: Queryable, now: Date): Promise<void> {
+  const since = new Date(now.getTime() - RISK_WINDOW_DAYS * 86_400_000).toISOString();
+  const r = await tx.query<{ user_id: string; severity: FraudAlertMessage['severity'] }>(
+    'SELECT user_id, severity FROM fraud_alerts WHERE detected_at >= $1 ORDER BY user_id',
+    [since],
+  );
+  const byUser = new Map<string, FraudAlertMessage['severity'][]>();
+  for (const row of r.rows) byUser.set(row.user_id, [...(byUser.get(row.user_id) ?? []), row.severity]);
+  if (byUser.size === 0) return;
+  const users = [...byUser.keys()];
+  await tx.query(
+    `INSERT INTO user_profiles (user_id, risk_score) SELECT * FROM unnest($1::text[], $2::float8[])
+     ON CONFLICT (user_id) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = now()`,
+    [users, users.map((u) => riskScore(byUser.get(u)!))],
+  );
+}
+
 /** Empties what the processor derives from the log (for `replay --rebuild`). */
 export async function wipeProcessedState(tx: Queryable): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITER_LOCK]);
+  // Alerts come from their own topic and stay; risk scores are recomputed from them afterwards.
   await tx.query('TRUNCATE activity_events, user_profiles, user_sessions, failed_events');
 }
 
