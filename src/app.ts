@@ -7,7 +7,13 @@ import { ConsumerGroups, topicSpecs } from './kafka/topics';
 import { BatchConsumer } from './kafka/batch-consumer';
 import { ActivityProcessor } from './processing/processor';
 import { createLoaders } from './resolvers/loaders';
-import type { StoredEvent } from './store/activity-store';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow, type StoredEvent } from './store/activity-store';
+import { FanoutConsumer } from './kafka/fanout-consumer';
+import { Sequencer } from './streaming/sequencer';
+import { StreamHub } from './streaming/hub';
+import type { ProcessedEventMessage } from './processing/processor';
+import { encodeCursor } from './domain/cursor';
+import { parseAlert } from './domain/alerts';
 import { clientAddress } from './domain/client-address';
 import { RateLimiter } from './domain/rate-limit';
 import { DeviceDetector } from './domain/user-agent';
@@ -41,6 +47,8 @@ interface Resources {
   server?: GatewayServer;
   publisher: BatchingPublisher;
   processor?: BatchConsumer;
+  fanout?: FanoutConsumer;
+  hub?: StreamHub;
 }
 
 class UnreachableCaseError extends Error {
@@ -75,6 +83,12 @@ export class App {
       throw new Error('the gateway is not serving');
     }
     return this.lifecycle.resources.server.port;
+  }
+
+  /** Live subscriptions on this instance's hub (0 without the gateway role). */
+  hubSubscribers(): number {
+    if (this.lifecycle.state !== 'running') return 0;
+    return this.lifecycle.resources.hub?.subscriberCount ?? 0;
   }
 
   get store(): Store {
@@ -151,7 +165,58 @@ export class App {
       }
 
       let server: GatewayServer | undefined;
+      let fanout: FanoutConsumer | undefined;
+      let hub: StreamHub | undefined;
       if (config.roles.has('gateway')) {
+        const delivered = this.metrics.counter('subscription_messages_total', 'Messages written to subscribers');
+        // The live stream starts where the store stands now; earlier events are read from the store.
+        const start = Number((await store.query<{ max: number }>('SELECT coalesce(max(seq), 0) AS max FROM activity_events')).rows[0]!.max);
+        const sequencer: Sequencer<ProcessedEventMessage> = new Sequencer<ProcessedEventMessage>({
+          start,
+          gapMs: config.websocket.gapMs,
+          deliver: (e) => streamHub.publishEvent(e),
+          fill: async (after, upTo) => {
+            const rows = await store.query<EventRow & { prev_seq: number }>(
+              `SELECT ${EVENT_COLUMNS}, lag(seq, 1, $1::bigint) OVER (ORDER BY seq) AS prev_seq
+                 FROM activity_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
+              [after, upTo],
+            );
+            return rows.rows.map((r) => ({ ...toStoredEvent(r), prevSeq: Number(r.prev_seq), cursor: encodeCursor('ev', Number(r.seq)) }));
+          },
+          onError: (err) => logger.warn({ err: (err as Error).message }, 'fan-out gap fill failed; retrying'),
+        });
+        const streamHub = new StreamHub({
+          store,
+          createLoaders: () => createLoaders(store),
+          logger,
+          development: config.development,
+          position: () => sequencer.position,
+          maxBufferedBytes: config.websocket.maxBufferedBytes,
+          maxQueuedEvents: config.websocket.maxQueuedEvents,
+          onDelivered: (n) => delivered.inc(n),
+        });
+        hub = streamHub;
+        started.push({ name: 'hub', stop: async () => { sequencer.stop(); streamHub.stop(); } });
+        const topics = config.kafka.topics;
+        const consumer = new FanoutConsumer({
+          kafka,
+          logger,
+          groupId: `${config.kafka.groupPrefix}${ConsumerGroups.fanout(this.instanceId)}`,
+          topics: [topics.processed, topics.alerts],
+          maxWaitTimeInMs: config.consumer.maxWaitMs,
+          onRecord: (topic, value) => {
+            const parsed: unknown = JSON.parse(value.toString('utf8'));
+            if (topic === topics.processed) sequencer.push(parsed as ProcessedEventMessage);
+            else {
+              const a = parseAlert(value);
+              if ('alert' in a) streamHub.publishAlert(a.alert);
+            }
+          },
+        });
+        await consumer.start();
+        fanout = consumer;
+        started.push({ name: 'fan-out', stop: () => consumer.stop() });
+
         const verifier = new TokenVerifier(config.jwt);
         const recorder = new ActivityRecorder({
           publisher,
@@ -175,6 +240,8 @@ export class App {
           maxQueryCost: config.limits.maxQueryCost,
           corsOrigins: config.corsOrigins,
           createLoaders: () => createLoaders(store),
+          hub,
+          websocket: config.websocket,
           clientInfo: (req) => ({
             ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], hops),
             userAgent: req.headers['user-agent'] ?? null,
@@ -189,7 +256,7 @@ export class App {
         const s = server;
         started.push({ name: 'http server', stop: () => s.stop() });
       }
-      this.lifecycle = { state: 'running', resources: { store, admin, server, publisher, processor } };
+      this.lifecycle = { state: 'running', resources: { store, admin, server, publisher, processor, fanout, hub } };
     } catch (err) {
       for (const part of started.reverse()) {
         await part.stop().catch((e) => logger.warn({ err: e, part: part.name }, 'stop after failed start'));
@@ -211,9 +278,11 @@ export class App {
         return;
       case 'running': {
         this.lifecycle = { state: 'stopping' };
-        const { server, processor, publisher, admin, store } = current.resources;
+        const { server, processor, publisher, admin, store, fanout, hub } = current.resources;
         const steps: Array<[string, (() => Promise<void>) | undefined]> = [
           ['http server', server && (() => server.stop())],
+          ['hub', hub && (async () => hub.stop())],
+          ['fan-out', fanout && (() => fanout.stop())],
           ['processor', processor && (() => processor.stop())],
           ['publisher', () => publisher.stop()],
           ['kafka admin', () => admin.stop()],

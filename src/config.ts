@@ -52,6 +52,18 @@ export interface Config {
   limits: Limits;
   /** Proxies in front of the gateway whose X-Forwarded-For is believed (0: none). */
   trustProxyHops: number;
+  websocket: {
+    maxConnections: number;
+    maxSubscriptionsPerConnection: number;
+    deflate: boolean;
+    keepAliveMs: number;
+    /** Bytes waiting on a socket beyond which its subscriber is ended with SLOW_CONSUMER. */
+    maxBufferedBytes: number;
+    /** Live events held for a subscriber catching up from the store, at most. */
+    maxQueuedEvents: number;
+    /** How long the fan-out waits for an out-of-order event before reading the gap from the store, ms. */
+    gapMs: number;
+  };
   producer: {
     lingerMs: number;
     maxBatchRecords: number;
@@ -255,6 +267,15 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
       maxQueryCost: intVar(env, 'MAX_QUERY_COST', 20_000, 10, 10_000_000),
     },
     trustProxyHops: intVar(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    websocket: {
+      maxConnections: intVar(env, 'WS_MAX_CONNECTIONS', 20_000, 1, 1_000_000),
+      maxSubscriptionsPerConnection: intVar(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1, 1_000),
+      deflate: boolVar(env, 'WS_DEFLATE', false),
+      keepAliveMs: intVar(env, 'WS_KEEPALIVE_MS', 30_000, 1_000, 600_000),
+      maxBufferedBytes: intVar(env, 'SUBSCRIBER_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
+      maxQueuedEvents: intVar(env, 'SUBSCRIBER_MAX_QUEUED_EVENTS', 10_000, 10, 1_000_000),
+      gapMs: intVar(env, 'FANOUT_GAP_MS', 50, 1, 10_000),
+    },
     producer: {
       lingerMs: intVar(env, 'PRODUCER_LINGER_MS', 2, 0, 1_000),
       maxBatchRecords: intVar(env, 'PRODUCER_MAX_BATCH', 2_000, 1, 100_000),

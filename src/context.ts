@@ -1,6 +1,8 @@
+import type { WebSocket } from 'ws';
 import type { Principal } from './auth/principal';
 import type { ClientError } from './errors';
 import type { Loaders } from './resolvers/loaders';
+import type { StreamHub } from './streaming/hub';
 
 /** Where a request came from, as far as the gateway can tell. */
 export interface ClientInfo {
@@ -17,4 +19,13 @@ export interface GatewayContext {
   client: ClientInfo;
   /** DataLoaders of this request (this subscription, over WebSocket). */
   loaders: Loaders;
+  /** Over WebSocket: the socket and the subscription id an operation answers on. */
+  ws?: SocketTarget;
+  /** Over WebSocket: the instance's stream hub, where subscriptions register. */
+  hub?: StreamHub;
+}
+
+export interface SocketTarget {
+  socket: WebSocket;
+  id: string;
 }

@@ -92,6 +92,20 @@ export type ActivityType =
   | 'SEARCH'
   | 'SEARCH_RESULT_CLICK';
 
+export type DashboardSnapshot = {
+  __typename?: 'DashboardSnapshot';
+  /** Distinct users in the last 5 minutes. */
+  activeUsers: Scalars['Int']['output'];
+  alertsLastHour: Scalars['Int']['output'];
+  at: Scalars['DateTime']['output'];
+  /** Purchasing users / active users, last 5 minutes. */
+  conversionRate: Scalars['Float']['output'];
+  /** Over the last minute. */
+  eventsPerSecond: Scalars['Float']['output'];
+  /** Last 5 minutes. */
+  topPages: Array<KeyCount>;
+};
+
 export type Device = {
   __typename?: 'Device';
   browser: Maybe<Scalars['String']['output']>;
@@ -155,6 +169,39 @@ export type FailedEventEdge = {
   node: FailedEvent;
 };
 
+export type FraudAlert = {
+  __typename?: 'FraudAlert';
+  /** Deterministic: the same evidence never raises two alerts. */
+  alertId: Scalars['ID']['output'];
+  details: Scalars['JSONObject']['output'];
+  detectedAt: Scalars['DateTime']['output'];
+  eventIds: Array<Scalars['ID']['output']>;
+  message: Scalars['String']['output'];
+  rule: FraudRule;
+  severity: Severity;
+  userId: Scalars['ID']['output'];
+};
+
+export type FraudAlertConnection = {
+  __typename?: 'FraudAlertConnection';
+  edges: Array<FraudAlertEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type FraudAlertEdge = {
+  __typename?: 'FraudAlertEdge';
+  cursor: Scalars['String']['output'];
+  node: FraudAlert;
+};
+
+export type FraudRule =
+  | 'GEO_JUMP'
+  | 'HIGH_VALUE_PURCHASE'
+  | 'HIGH_VELOCITY'
+  | 'MULTIPLE_IPS'
+  | 'PURCHASE_VELOCITY';
+
 export type KeyCount = {
   __typename?: 'KeyCount';
   count: Scalars['Int']['output'];
@@ -208,10 +255,14 @@ export type PreferenceScore = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The live dashboard now (analysts and admins). */
+  dashboard: DashboardSnapshot;
   /** One processed event; a user may read only its own. */
   event: Maybe<ActivityEvent>;
   /** Records that reached the dead-letter topic (admin only). */
   failedEvents: FailedEventConnection;
+  /** Fraud alerts, newest first (analysts and admins). */
+  fraudAlerts: FraudAlertConnection;
   /** The caller's own profile (empty until its first event is processed). */
   me: UserProfile;
   /** Processed events in processing order; cursors resume after an event. */
@@ -231,6 +282,14 @@ export type QueryEventArgs = {
 export type QueryFailedEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryFraudAlertsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  minSeverity?: InputMaybe<Severity>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -268,10 +327,38 @@ export type RecordActivityInput = {
   userId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+export type Severity =
+  | 'CRITICAL'
+  | 'HIGH'
+  | 'LOW'
+  | 'MEDIUM';
+
 export type Subscription = {
   __typename?: 'Subscription';
+  /** The dashboard now, then every intervalSeconds (1..3600); computed once per interval per instance. */
+  dashboardUpdated: DashboardSnapshot;
+  /** Processed events as they happen; with `after`, the stored events after that cursor first, then live, no gap, no repeat. */
+  eventProcessed: ActivityEvent;
+  /** Fraud alerts as they are raised (analysts and admins). */
+  fraudAlertRaised: FraudAlert;
   /** The server clock, now and then every intervalMs (100..60000): tells a socket client it is live. */
   heartbeat: Scalars['DateTime']['output'];
+};
+
+
+export type SubscriptionDashboardUpdatedArgs = {
+  intervalSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type SubscriptionEventProcessedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<EventFilter>;
+};
+
+
+export type SubscriptionFraudAlertRaisedArgs = {
+  minSeverity?: InputMaybe<Severity>;
 };
 
 
@@ -287,6 +374,8 @@ export type UserProfile = {
   devices: Array<KeyCount>;
   eventCounts: Array<EventTypeCount>;
   firstSeenAt: Maybe<Scalars['DateTime']['output']>;
+  /** Newest first; analysts and admins only. */
+  fraudAlerts: Array<FraudAlert>;
   lastSeenAt: Maybe<Scalars['DateTime']['output']>;
   /** Strongest categories / content first. */
   preferences: Array<PreferenceScore>;
@@ -300,6 +389,11 @@ export type UserProfile = {
   totalEvents: Scalars['Int']['output'];
   totalSpent: Scalars['Float']['output'];
   userId: Scalars['ID']['output'];
+};
+
+
+export type UserProfileFraudAlertsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 

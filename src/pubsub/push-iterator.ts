@@ -16,6 +16,7 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];
   private readonly waiting: Array<{ resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }> = [];
   private failure: Error | undefined;
+  private ending = false;
   private done = false;
 
   constructor(private readonly options: PushIteratorOptions<T>) {}
@@ -27,7 +28,7 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
 
   /** Delivers a value; returns false when the iterator is closed or has just overflowed. */
   push(value: T): boolean {
-    if (this.done || this.failure) return false;
+    if (this.done || this.failure || this.ending) return false;
     const waiter = this.waiting.shift();
     if (waiter) {
       waiter.resolve({ value, done: false });
@@ -48,10 +49,11 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
     this.drainWaiters();
   }
 
-  /** Ends the stream normally. */
+  /** Ends the stream normally, after what is already buffered has been read. */
   end(): void {
     if (this.done) return;
-    this.finish();
+    this.ending = true;
+    if (this.buffer.length === 0) this.finish();
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -61,6 +63,10 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
       const error = this.failure;
       this.finish();
       return Promise.reject(error);
+    }
+    if (this.ending) {
+      this.finish();
+      return Promise.resolve({ value: undefined, done: true });
     }
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { ProfileState } from '../domain/profile';
-import type { StoredEvent } from '../store/activity-store';
+import type { StoredAlert, StoredEvent } from '../store/activity-store';
+import { recentAlertsOf } from '../store/live-queries';
 import { profilesByIds, recentEventsOf } from '../store/read-queries';
 import type { Queryable } from '../store';
 
@@ -8,6 +9,21 @@ import type { Queryable } from '../store';
 export interface Loaders {
   profile: DataLoader<string, ProfileState | null>;
   recentEvents: DataLoader<{ userId: string; first: number }, StoredEvent[], string>;
+  recentAlerts: DataLoader<{ userId: string; first: number }, StoredAlert[], string>;
+}
+
+/** Batches "the newest `first` of each user" lookups: one statement per distinct page size. */
+function perUserPages<V>(load: (ids: string[], first: number) => Promise<Map<string, V[]>>): DataLoader<{ userId: string; first: number }, V[], string> {
+  return new DataLoader(
+    async (keys) => {
+      const bySize = new Map<number, string[]>();
+      for (const k of keys) bySize.set(k.first, [...(bySize.get(k.first) ?? []), k.userId]);
+      const results = new Map<number, Map<string, V[]>>();
+      for (const [first, ids] of bySize) results.set(first, await load(ids, first));
+      return keys.map((k) => results.get(k.first)!.get(k.userId) ?? []);
+    },
+    { cacheKeyFn: (k) => `${k.first}:${k.userId}` },
+  );
 }
 
 /** Made in the context factory for every request (never shared across requests). */
@@ -17,16 +33,7 @@ export function createLoaders(db: Queryable): Loaders {
       const found = await profilesByIds(db, ids);
       return ids.map((id) => found.get(id) ?? null);
     }),
-    recentEvents: new DataLoader(
-      async (keys) => {
-        // One statement per distinct page size (in practice one).
-        const bySize = new Map<number, string[]>();
-        for (const k of keys) bySize.set(k.first, [...(bySize.get(k.first) ?? []), k.userId]);
-        const results = new Map<number, Map<string, StoredEvent[]>>();
-        for (const [first, ids] of bySize) results.set(first, await recentEventsOf(db, ids, first));
-        return keys.map((k) => results.get(k.first)!.get(k.userId) ?? []);
-      },
-      { cacheKeyFn: (k) => `${k.first}:${k.userId}` },
-    ),
+    recentEvents: perUserPages((ids, first) => recentEventsOf(db, ids, first)),
+    recentAlerts: perUserPages((ids, first) => recentAlertsOf(db, ids, first)),
   };
 }

@@ -8,6 +8,7 @@ import type { ActivityRecorder } from '../recording/recorder';
 import { EventConnectionResolver, EventResolver } from '../resolvers/event.resolver';
 import { FailedEventResolver } from '../resolvers/failed-event.resolver';
 import { ProfileResolver } from '../resolvers/profile.resolver';
+import { ProfileAlertsResolver, StreamResolver } from '../resolvers/stream.resolver';
 import type { Queryable } from '../store';
 import { TypedPubSub } from '../pubsub/pubsub';
 import { DateTimeScalar } from './common/scalars';
@@ -31,7 +32,9 @@ export const RESOLVERS = [
   EventResolver,
   EventConnectionResolver,
   ProfileResolver,
+  ProfileAlertsResolver,
   FailedEventResolver,
+  StreamResolver,
 ] as const;
 
 /** Builds resolver instances with their dependencies: type-graphql asks this container for them. */

@@ -2,15 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema, ValidationRule } from 'graphql';
+import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../auth/jwt';
 import type { ClientInfo, GatewayContext } from '../context';
-import { ClientError, maskError, tooComplex } from '../errors';
+import { ClientError, maskError, tooComplex, unauthenticated } from '../errors';
 import type { Logger } from '../logger';
 import type { Loaders } from '../resolvers/loaders';
+import type { StreamHub } from '../streaming/hub';
 import type { Metrics } from './metrics';
 import { measure } from './query-complexity';
 
@@ -46,6 +47,16 @@ export interface GatewayServerOptions {
   routes?: Record<string, RouteHandler>;
   /** Makes the DataLoaders of one request. */
   createLoaders: () => Loaders;
+  /** Fan-out of live data to this instance's subscribers. */
+  hub?: StreamHub;
+  websocket: {
+    maxConnections: number;
+    maxSubscriptionsPerConnection: number;
+    /** permessage-deflate: off by default (it costs CPU per message and memory per socket). */
+    deflate: boolean;
+    /** Keep-alive ping interval, ms. */
+    keepAliveMs: number;
+  };
   /** Resolves the client's address and agent from a request (trusted-proxy aware). */
   clientInfo?: (req: IncomingMessage) => ClientInfo;
 }
@@ -117,11 +128,15 @@ export class GatewayServer {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxBodyBytes });
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: options.websocket.deflate, maxPayload: options.maxBodyBytes });
     this.http.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
       if (path !== GRAPHQL_PATH || this.stopping) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      if (this.wss.clients.size >= options.websocket.maxConnections) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\n\r\n');
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
@@ -209,7 +224,7 @@ export class GatewayServer {
   }
 
   private startWebSockets(): void {
-    const { verifier, metrics, createLoaders } = this.options;
+    const { verifier, metrics, createLoaders, hub, websocket, schema, maxQueryDepth, maxQueryCost } = this.options;
     const clientInfo = this.clientInfo;
     type Extra = { socket: WebSocket; request: IncomingMessage; gateway?: GatewayContext; expiry?: NodeJS.Timeout };
     this.wss.on('connection', (ws: WebSocket) => {
@@ -232,14 +247,39 @@ export class GatewayServer {
           ctx.extra.gateway = gateway;
           const socket = ctx.extra.socket;
           const ttl = gateway.principal!.expiresAt - Date.now();
-          const expiry = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ttl));
+          const expiry = setTimeout(() => {
+            // Every subscription ends with UNAUTHENTICATED first, then the socket closes with 4403.
+            hub?.endSocket(socket, unauthenticated('Token has expired.'));
+            socket.close(CloseCode.Forbidden, 'Token expired');
+          }, Math.max(0, ttl));
           expiry.unref();
           ctx.extra.expiry = expiry;
           socket.once('close', () => clearTimeout(expiry));
           return true;
         },
+        onSubscribe: (ctx, id, payload) => {
+          const active = Object.keys(ctx.subscriptions).filter((k) => k !== id).length;
+          if (active >= websocket.maxSubscriptionsPerConnection) {
+            return [tooComplex(`At most ${websocket.maxSubscriptionsPerConnection} operations per connection.`)];
+          }
+          let document: DocumentNode;
+          try {
+            document = parse(payload.query);
+          } catch (err) {
+            return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
+          }
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+          const operation = getOperationAST(document, payload.operationName);
+          if (operation) {
+            const c = measure(operation, document, payload.variables ?? {});
+            if (c.depth > maxQueryDepth) return [tooComplex(`Query depth ${c.depth} exceeds the limit of ${maxQueryDepth}.`)];
+            if (c.cost > maxQueryCost) return [tooComplex(`Query cost ${c.cost} exceeds the limit of ${maxQueryCost}.`)];
+          }
+          return { schema, document, variableValues: payload.variables, operationName: payload.operationName };
+        },
         // Fresh loaders per operation: a long subscription must not serve stale cached rows.
-        context: (ctx) => ({ ...ctx.extra.gateway!, loaders: createLoaders() }),
+        context: (ctx, id) => ({ ...ctx.extra.gateway!, loaders: createLoaders(), ws: { socket: ctx.extra.socket, id }, hub }),
         onError: (_ctx, _id, _payload, errors) => {
           return errors.map((e) => {
             const masked = maskError(e.toJSON(), this.options.development);
@@ -248,7 +288,7 @@ export class GatewayServer {
         },
       },
       this.wss,
-      30_000, // keep-alive ping interval
+      websocket.keepAliveMs,
     );
     this.wsDispose = () => server.dispose();
   }

@@ -23,6 +23,18 @@ describe('PushIterator', () => {
     await expect(it.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
+  it('ends after the values already buffered have been read', async () => {
+    const onClose = jest.fn();
+    const it = new PushIterator<number>({ capacity: 5, onClose });
+    it.push(1);
+    it.end();
+    expect(it.push(2)).toBe(false);
+    await expect(it.next()).resolves.toEqual({ value: 1, done: false });
+    expect(onClose).not.toHaveBeenCalled();
+    await expect(it.next()).resolves.toEqual({ value: undefined, done: true });
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
+
   it('runs onClose once when the reader returns', async () => {
     const onClose = jest.fn();
     const it = new PushIterator<number>({ capacity: 1, onClose });

@@ -1,0 +1,412 @@
+import { execute, Kind, print, type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import WebSocket from 'ws';
+import { canReadAll } from '../auth/principal';
+import type { GatewayContext, SocketTarget } from '../context';
+import { severityRank, type FraudAlertMessage } from '../domain/alerts';
+import { encodeCursor } from '../domain/cursor';
+import { Lru } from '../domain/lru';
+import { ClientError, ErrorCode, maskError } from '../errors';
+import type { Logger } from '../logger';
+import type { ProcessedEventMessage } from '../processing/processor';
+import type { Loaders } from '../resolvers/loaders';
+import { PushIterator } from '../pubsub/push-iterator';
+import type { Severity } from '../schema/common/enums';
+import { dashboardAt, type DashboardData } from '../store/live-queries';
+import { findEvents, type EventQuery } from '../store/read-queries';
+import type { Queryable } from '../store';
+import type { StoredEvent } from '../store/activity-store';
+
+/**
+ * What a subscription's own iterator yields: only the end. Data never goes through it: the hub
+ * writes `next` messages to the socket itself, rendered once per distinct selection.
+ */
+export class SubscriptionEnd {
+  constructor(readonly error: ClientError) {}
+}
+
+/** A subscription's selection: subscribers with equal keys receive byte-identical payloads. */
+interface Selection {
+  key: string;
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  variableValues: Record<string, unknown>;
+  operationName?: string;
+}
+
+interface Subscriber {
+  target: SocketTarget;
+  /** `{"id":…,"type":"next","payload":` for this subscription. */
+  prefix: Buffer;
+  selection: Selection;
+  context: GatewayContext;
+  control: PushIterator<unknown>;
+  ended: boolean;
+}
+
+interface EventSubscriber extends Subscriber {
+  filter: EventQuery;
+  /** The last event sent (or the position it started after): what `resumeAfter` names. */
+  lastSeq: number;
+  catchingUp: boolean;
+  queue: ProcessedEventMessage[];
+}
+
+interface AlertSubscriber extends Subscriber {
+  minRank: number;
+}
+
+interface DashboardSubscriber extends Subscriber {
+  intervalSeconds: number;
+}
+
+interface Ticker {
+  timer: NodeJS.Timeout;
+  subscribers: Set<DashboardSubscriber>;
+  latest?: DashboardData;
+  computing?: Promise<DashboardData>;
+}
+
+export interface HubOptions {
+  store: Queryable;
+  createLoaders: () => Loaders;
+  logger: Logger;
+  development: boolean;
+  /** Where the live stream stands: the position of the last event accepted in order. */
+  position: () => number;
+  /** Bytes waiting on a socket beyond which a subscriber counts as fallen behind. */
+  maxBufferedBytes: number;
+  /** Events held for a subscriber while it catches up from the store, at most. */
+  maxQueuedEvents: number;
+  /** Every delivered message, for metrics. */
+  onDelivered?: (n: number) => void;
+  now?: () => Date;
+}
+
+const SUFFIX = Buffer.from('}');
+const CATCH_UP_PAGE = 200;
+
+export function matches(f: EventQuery, e: StoredEvent): boolean {
+  if (f.userId && e.userId !== f.userId) return false;
+  if (f.types && f.types.length > 0 && !f.types.includes(e.type)) return false;
+  if (f.sessionId && e.sessionId !== f.sessionId) return false;
+  if (f.contentId && e.contentId !== f.contentId) return false;
+  if (f.since && e.occurredAt < f.since.toISOString()) return false;
+  if (f.until && e.occurredAt >= f.until.toISOString()) return false;
+  return true;
+}
+
+export const slowConsumer = (resumeAfter: string): ClientError =>
+  new ClientError(ErrorCode.SLOW_CONSUMER, 'This subscription fell too far behind and was ended; resubscribe with `after: resumeAfter`.', {
+    resumeAfter,
+  });
+
+/**
+ * Fan-out of processed events, fraud alerts and dashboard snapshots to graphql-ws subscribers
+ * of this instance. Subscribers are filtered before any GraphQL work; the survivors are grouped
+ * by selection (document, variables, and whether they may see everything), each group's
+ * payload is executed and serialized once, and the same bytes are written to every socket of
+ * the group with only the subscription id in front. A subscriber whose socket holds more than
+ * `maxBufferedBytes` is ended with SLOW_CONSUMER and the cursor to resume from.
+ */
+export class StreamHub {
+  private readonly events = new Set<EventSubscriber>();
+  private readonly alerts = new Set<AlertSubscriber>();
+  private readonly tickers = new Map<number, Ticker>();
+  private readonly bySocket = new WeakMap<WebSocket, Set<Subscriber>>();
+  private readonly seenAlerts = new Lru<string, true>(10_000);
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly o: HubOptions) {
+    this.log = o.logger.child({ component: 'hub' });
+  }
+
+  get subscriberCount(): number {
+    let n = this.events.size + this.alerts.size;
+    for (const t of this.tickers.values()) n += t.subscribers.size;
+    return n;
+  }
+
+  // ---- subscribing -------------------------------------------------------------------------
+
+  private base(context: GatewayContext, info: GraphQLResolveInfo, remove: () => void): Subscriber {
+    const target = context.ws;
+    if (!target) throw new Error('subscriptions are served over WebSocket only');
+    const fragments = Object.values(info.fragments);
+    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [info.operation, ...fragments] };
+    const seesAll = context.principal !== null && canReadAll(context.principal);
+    const key = `${seesAll ? 'A' : 'U'}|${print(info.operation)}|${fragments.map((f) => print(f)).join('|')}|${JSON.stringify(info.variableValues)}`;
+    const sub: Subscriber = {
+      target,
+      prefix: Buffer.from(`{"id":${JSON.stringify(target.id)},"type":"next","payload":`),
+      selection: { key, schema: info.schema, document, variableValues: info.variableValues, operationName: info.operation.name?.value },
+      context,
+      ended: false,
+      control: new PushIterator<unknown>({
+        capacity: 2,
+        onClose: () => {
+          sub.ended = true;
+          remove();
+          this.bySocket.get(target.socket)?.delete(sub);
+        },
+      }),
+    };
+    let set = this.bySocket.get(target.socket);
+    if (!set) this.bySocket.set(target.socket, (set = new Set()));
+    set.add(sub);
+    return sub;
+  }
+
+  /**
+   * Registers an eventProcessed subscriber. With `afterSeq`, the stored events after it are sent
+   * first (from the store, up to where the live stream stands), then the live ones, each once.
+   */
+  subscribeEvents(context: GatewayContext, info: GraphQLResolveInfo, filter: EventQuery, afterSeq: number | null): AsyncIterable<unknown> {
+    const position = this.o.position();
+    const holder: { sub?: EventSubscriber } = {};
+    const base = this.base(context, info, () => this.events.delete(holder.sub!));
+    const sub: EventSubscriber = Object.assign(base, {
+      filter,
+      lastSeq: afterSeq ?? position,
+      catchingUp: afterSeq !== null && afterSeq < position,
+      queue: [],
+    });
+    holder.sub = sub;
+    this.events.add(sub);
+    if (sub.catchingUp) void this.catchUp(sub, position);
+    return sub.control;
+  }
+
+  subscribeAlerts(context: GatewayContext, info: GraphQLResolveInfo, minSeverity: Severity): AsyncIterable<unknown> {
+    const holder: { sub?: AlertSubscriber } = {};
+    const sub: AlertSubscriber = Object.assign(this.base(context, info, () => this.alerts.delete(holder.sub!)), {
+      minRank: severityRank(minSeverity),
+    });
+    holder.sub = sub;
+    this.alerts.add(sub);
+    return sub.control;
+  }
+
+  /** A dashboard subscriber gets the latest snapshot now, then one every interval. */
+  subscribeDashboard(context: GatewayContext, info: GraphQLResolveInfo, intervalSeconds: number): AsyncIterable<unknown> {
+    let ticker = this.tickers.get(intervalSeconds);
+    if (!ticker) {
+      const timer = setInterval(() => void this.tick(intervalSeconds), intervalSeconds * 1000);
+      timer.unref();
+      ticker = { timer, subscribers: new Set() };
+      this.tickers.set(intervalSeconds, ticker);
+    }
+    const t = ticker;
+    const holder: { sub?: DashboardSubscriber } = {};
+    const sub: DashboardSubscriber = Object.assign(
+      this.base(context, info, () => {
+        t.subscribers.delete(holder.sub!);
+        if (t.subscribers.size === 0) {
+          clearInterval(t.timer);
+          this.tickers.delete(intervalSeconds);
+        }
+      }),
+      { intervalSeconds },
+    );
+    holder.sub = sub;
+    t.subscribers.add(sub);
+    void (async () => {
+      try {
+        const snapshot = t.latest ?? (await this.snapshot(t));
+        await this.deliver([sub], snapshot);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'first dashboard snapshot failed');
+      }
+    })();
+    return sub.control;
+  }
+
+  // ---- the live streams --------------------------------------------------------------------
+
+  /** Accepts the next processed event, in processing order; deliveries run one event at a time. */
+  publishEvent(e: ProcessedEventMessage): void {
+    if (this.stopped) return;
+    this.chain = this.chain.then(() => this.deliverEvent(e)).catch((err) => this.log.error({ err }, 'event delivery failed'));
+  }
+
+  publishAlert(a: FraudAlertMessage): void {
+    if (this.stopped || this.seenAlerts.get(a.alertId)) return;
+    this.seenAlerts.set(a.alertId, true);
+    const rank = severityRank(a.severity);
+    const subs = [...this.alerts].filter((s) => !s.ended && rank >= s.minRank);
+    if (subs.length > 0) void this.deliver(subs, a).catch((err) => this.log.error({ err }, 'alert delivery failed'));
+  }
+
+  private async deliverEvent(e: ProcessedEventMessage): Promise<void> {
+    const live: EventSubscriber[] = [];
+    for (const sub of this.events) {
+      if (sub.ended || !matches(sub.filter, e)) continue;
+      if (sub.catchingUp) {
+        sub.queue.push(e);
+        if (sub.queue.length > this.o.maxQueuedEvents) this.end(sub, slowConsumer(encodeCursor('ev', sub.lastSeq)));
+        continue;
+      }
+      if (e.seq > sub.lastSeq) live.push(sub);
+    }
+    if (live.length === 0) return;
+    await this.deliver(live, e, (sub) => {
+      (sub as EventSubscriber).lastSeq = e.seq;
+    });
+  }
+
+  /** Renders `root` once per selection group and writes it to every subscriber of the group. */
+  private async deliver(subs: Subscriber[], root: unknown, sent?: (sub: Subscriber) => void): Promise<void> {
+    const groups = new Map<string, Subscriber[]>();
+    for (const s of subs) {
+      const g = groups.get(s.selection.key);
+      if (g) g.push(s);
+      else groups.set(s.selection.key, [s]);
+    }
+    let delivered = 0;
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const payload = await this.render(group[0]!, root);
+        for (const s of group) {
+          if (this.send(s, payload)) {
+            delivered++;
+            sent?.(s);
+          }
+        }
+      }),
+    );
+    this.o.onDelivered?.(delivered);
+  }
+
+  private async render(sub: Subscriber, root: unknown): Promise<Buffer> {
+    const { schema, document, variableValues, operationName } = sub.selection;
+    const result = await execute({
+      schema,
+      document,
+      rootValue: root,
+      contextValue: { ...sub.context, loaders: this.o.createLoaders() },
+      variableValues,
+      operationName,
+    });
+    const payload = {
+      ...(result.data !== undefined ? { data: result.data } : {}),
+      ...(result.errors ? { errors: result.errors.map((e) => maskError(e.toJSON(), this.o.development)) } : {}),
+    };
+    return Buffer.from(JSON.stringify(payload));
+  }
+
+  private send(sub: Subscriber, payload: Buffer): boolean {
+    if (sub.ended) return false;
+    const socket = sub.target.socket;
+    if (socket.readyState !== WebSocket.OPEN) return false;
+    if (socket.bufferedAmount > this.o.maxBufferedBytes) {
+      const resume = 'lastSeq' in sub ? encodeCursor('ev', (sub as EventSubscriber).lastSeq) : '';
+      this.end(sub, slowConsumer(resume));
+      return false;
+    }
+    socket.send(Buffer.concat([sub.prefix, payload, SUFFIX]), { binary: false });
+    return true;
+  }
+
+  /** Ends a subscription with an error: graphql-ws sends it as the last `next`, then `complete`. */
+  end(sub: Subscriber, error: ClientError): void {
+    if (sub.ended) return;
+    sub.ended = true;
+    this.events.delete(sub as EventSubscriber);
+    this.alerts.delete(sub as AlertSubscriber);
+    sub.control.push(new SubscriptionEnd(error));
+    sub.control.end();
+  }
+
+  /**
+   * Ends every subscription of a socket with `error`, writing the error and `complete` for each
+   * directly, so they are on the wire before the caller closes the socket.
+   */
+  endSocket(socket: WebSocket, error: ClientError): void {
+    const subs = this.bySocket.get(socket);
+    if (!subs) return;
+    const payload = JSON.stringify({ errors: [maskError(error.toJSON(), this.o.development)] });
+    for (const sub of subs) {
+      if (sub.ended) continue;
+      if (socket.readyState === WebSocket.OPEN) {
+        socket.send(Buffer.concat([sub.prefix, Buffer.from(payload), SUFFIX]), { binary: false });
+        socket.send(`{"id":${JSON.stringify(sub.target.id)},"type":"complete"}`);
+      }
+      sub.ended = true;
+      this.events.delete(sub as EventSubscriber);
+      this.alerts.delete(sub as AlertSubscriber);
+    }
+  }
+
+  private async catchUp(sub: EventSubscriber, upTo: number): Promise<void> {
+    try {
+      let after = sub.lastSeq;
+      for (;;) {
+        if (sub.ended) return;
+        const rows = await findEvents(this.o.store, sub.filter, CATCH_UP_PAGE, after);
+        const inRange = rows.filter((r) => r.seq <= upTo);
+        for (const r of inRange) {
+          const payload = await this.render(sub, { ...r, cursor: encodeCursor('ev', r.seq) });
+          if (!this.send(sub, payload)) return;
+          sub.lastSeq = r.seq;
+          this.o.onDelivered?.(1);
+        }
+        if (rows.length < CATCH_UP_PAGE || inRange.length < rows.length) break;
+        after = rows.at(-1)!.seq;
+      }
+      // What arrived live meanwhile, in order; new arrivals keep joining the queue until it is empty.
+      while (sub.queue.length > 0) {
+        const e = sub.queue.shift()!;
+        if (e.seq <= sub.lastSeq) continue;
+        const payload = await this.render(sub, e);
+        if (!this.send(sub, payload)) return;
+        sub.lastSeq = e.seq;
+        this.o.onDelivered?.(1);
+      }
+      sub.catchingUp = false;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'catch-up failed');
+      this.end(sub, new ClientError(ErrorCode.SERVICE_UNAVAILABLE, 'The store is unavailable; resubscribe later.'));
+    }
+  }
+
+  private snapshot(t: Ticker): Promise<DashboardData> {
+    if (!t.computing) {
+      t.computing = dashboardAt(this.o.store, (this.o.now ?? (() => new Date()))()).then(
+        (d) => {
+          t.latest = d;
+          t.computing = undefined;
+          return d;
+        },
+        (err) => {
+          t.computing = undefined;
+          throw err;
+        },
+      );
+    }
+    return t.computing;
+  }
+
+  /** One snapshot per interval per instance, however many subscribe to it. */
+  private async tick(intervalSeconds: number): Promise<void> {
+    const t = this.tickers.get(intervalSeconds);
+    if (!t || t.subscribers.size === 0) return;
+    try {
+      const snapshot = await this.snapshot(t);
+      await this.deliver([...t.subscribers].filter((s) => !s.ended), snapshot);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'dashboard snapshot failed');
+    }
+  }
+
+  /** How many dashboard snapshots are computed per interval (for tests and metrics). */
+  tickerCount(): number {
+    return this.tickers.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.tickers.values()) clearInterval(t.timer);
+    this.tickers.clear();
+  }
+}
