@@ -19,16 +19,27 @@ export function configOrExit(env: NodeJS.ProcessEnv): Config {
   }
 }
 
-/** Stops the app on SIGTERM or SIGINT (once; a second signal exits at once). */
+/** How long an ordered shutdown may take before the process exits anyway. */
+export const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/**
+ * Stops the app on SIGTERM or SIGINT, in order. Repeated signals (process managers and `tsx`
+ * relay them more than once) do not cut the shutdown short; a shutdown that hangs past
+ * SHUTDOWN_TIMEOUT_MS exits with status 1.
+ */
 export function stopOnSignals(app: App, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+      logger.info({ signal }, 'already shutting down');
+      return;
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
     app.stop().then(
       () => process.exit(0),
       (err) => {

@@ -79,6 +79,8 @@ export interface HubOptions {
   maxQueuedEvents: number;
   /** Every delivered message, for metrics. */
   onDelivered?: (n: number) => void;
+  /** Every dashboard snapshot computed, for metrics. */
+  onSnapshot?: () => void;
   now?: () => Date;
 }
 
@@ -372,6 +374,7 @@ export class StreamHub {
 
   private snapshot(t: Ticker): Promise<DashboardData> {
     if (!t.computing) {
+      this.o.onSnapshot?.();
       t.computing = dashboardAt(this.o.store, (this.o.now ?? (() => new Date()))()).then(
         (d) => {
           t.latest = d;

@@ -1,4 +1,5 @@
 import { Leftovers, RECORD_MANY, graphql, startGateway, token, waitFor, type TestGateway } from '../support/harness';
+import { testKafka } from '../support/kafka';
 import { collect, wsClient } from '../support/subscriptions';
 
 const leftovers = new Leftovers();
@@ -32,5 +33,136 @@ describe('eventProcessed', () => {
     const cursors = all.data('eventProcessed').map((e) => Buffer.from(e.cursor, 'base64url').toString());
     const seqs = cursors.map((c) => Number(c.split(':')[1]));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+});
+
+describe('resuming with after', () => {
+  it('sends exactly the missed events, then live ones, with no gap and no repeat', async () => {
+    const user = token('resumer');
+    const base = gw.app.hubSubscribers();
+    const first = collect(wsClient(leftovers, gw.url, user), SUB);
+    await waitFor(() => (gw.app.hubSubscribers() > base ? true : undefined));
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'CLICK', pageUrl: '/r1' }, { type: 'CLICK', pageUrl: '/r2' }] }, user);
+    await first.until(2);
+    const resumeFrom = first.data('eventProcessed')[1].cursor;
+    first.dispose();
+    await waitFor(() => (gw.app.hubSubscribers() === base ? true : undefined));
+
+    // Missed while away.
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'CLICK', pageUrl: '/r3' }, { type: 'CLICK', pageUrl: '/r4' }, { type: 'CLICK', pageUrl: '/r5' }] }, user);
+    await waitFor(async () => {
+      const q = await graphql(gw.url, '{ processedEvents(filter: { userId: "resumer" }) { totalCount } }', {}, user);
+      return q.data.processedEvents.totalCount === 5 ? true : undefined;
+    });
+    const again = collect(wsClient(leftovers, gw.url, user), SUB, { after: resumeFrom });
+    await again.until(3);
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'CLICK', pageUrl: '/r6' }] }, user);
+    await again.until(4);
+    // A marker proves nothing else is still on its way.
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'LOGOUT', pageUrl: '/end' }] }, user);
+    await again.until(5);
+    expect(again.data('eventProcessed').map((e) => e.pageUrl)).toEqual(['/r3', '/r4', '/r5', '/r6', '/end']);
+  });
+
+  it('refuses a cursor of another list with BAD_USER_INPUT', async () => {
+    const bad = collect(wsClient(leftovers, gw.url, token('u')), SUB, { after: 'bm9wZQ' });
+    await bad.until(1);
+    expect(bad.results[0]!.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('fraud alerts', () => {
+  const ALERTS = `subscription A($min: Severity) { fraudAlertRaised(minSeverity: $min) { alertId userId rule severity detectedAt eventIds details } }`;
+
+  it('streams alerts at or above the minimum severity to analysts, stores them once, and lists them', async () => {
+    const g = await startGateway(leftovers);
+    const high = collect(wsClient(leftovers, g.url, token('ana', ['analyst'])), ALERTS, { min: 'HIGH' });
+    const any = collect(wsClient(leftovers, g.url, token('root', ['admin'])), ALERTS);
+    const user = collect(wsClient(leftovers, g.url, token('nosy')), ALERTS);
+    await user.until(1);
+    expect(user.results[0]!.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    await waitFor(() => (g.app.hubSubscribers() >= 2 ? true : undefined));
+
+    const alert = (id: string, severity: string) => ({
+      alertId: id,
+      userId: 'risky',
+      rule: 'HIGH_VELOCITY',
+      severity,
+      message: `${severity} alert`,
+      detectedAt: new Date().toISOString(),
+      eventIds: ['e1', 'e2'],
+      details: { eventsPerMinute: 120 },
+    });
+    const producer = testKafka().producer();
+    await producer.connect();
+    leftovers.add(() => producer.disconnect());
+    await producer.send({
+      topic: g.config.kafka.topics.alerts,
+      messages: [alert('al-1', 'LOW'), alert('al-2', 'CRITICAL'), alert('al-2', 'CRITICAL')].map((a) => ({ key: 'risky', value: JSON.stringify(a) })),
+    });
+    await any.until(2);
+    await high.until(1);
+    expect(any.data('fraudAlertRaised').map((a) => a.alertId)).toEqual(['al-1', 'al-2']);
+    expect(high.data('fraudAlertRaised').map((a) => a.alertId)).toEqual(['al-2']);
+    expect(high.data('fraudAlertRaised')[0]).toMatchObject({ rule: 'HIGH_VELOCITY', severity: 'CRITICAL', eventIds: ['e1', 'e2'], details: { eventsPerMinute: 120 } });
+
+    const listed = await waitFor(async () => {
+      const q = await graphql(g.url, '{ fraudAlerts { totalCount edges { node { alertId severity } } } }', {}, token('ana', ['analyst']));
+      return q.data.fraudAlerts.totalCount === 2 ? q.data.fraudAlerts : undefined;
+    });
+    expect(listed.edges.map((e: any) => e.node.alertId)).toEqual(['al-2', 'al-1']);
+    const critical = await graphql(g.url, '{ fraudAlerts(minSeverity: CRITICAL) { totalCount } }', {}, token('ana', ['analyst']));
+    expect(critical.data.fraudAlerts.totalCount).toBe(1);
+    const profile = await graphql(g.url, '{ userProfile(userId: "risky") { riskScore fraudAlerts { alertId } } }', {}, token('ana', ['analyst']));
+    // 1 - (1 - 0.1)(1 - 0.8)
+    expect(profile.data.userProfile.riskScore).toBeCloseTo(0.82, 4);
+    expect(profile.data.userProfile.fraudAlerts.map((a: any) => a.alertId)).toEqual(['al-2', 'al-1']);
+    const asUser = await graphql(g.url, '{ fraudAlerts { totalCount } }', {}, token('nosy'));
+    expect(asUser.errors![0]!.extensions.code).toBe('FORBIDDEN');
+    const ownAlerts = await graphql(g.url, '{ me { fraudAlerts { alertId } } }', {}, token('risky'));
+    expect(ownAlerts.errors![0]!.extensions.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('the dashboard', () => {
+  const DASH = `subscription D($s: Int) { dashboardUpdated(intervalSeconds: $s) { at activeUsers eventsPerSecond topPages { key count } conversionRate alertsLastHour } }`;
+
+  it('answers the dashboard query and pushes snapshots every interval, computed once per interval', async () => {
+    const g = await startGateway(leftovers);
+    await graphql(g.url, RECORD_MANY, {
+      inputs: [
+        { userId: 'd1', type: 'PAGE_VIEW', pageUrl: '/home' },
+        { userId: 'd1', type: 'PAGE_VIEW', pageUrl: '/home' },
+        { userId: 'd2', type: 'PAGE_VIEW', pageUrl: '/deals' },
+        { userId: 'd2', type: 'PURCHASE', contentId: 'p', properties: { price: 5 } },
+      ],
+    }, token('svc', ['service']));
+    const snap = await waitFor(async () => {
+      const q = await graphql(g.url, '{ dashboard { activeUsers eventsPerSecond conversionRate alertsLastHour topPages { key count } } }', {}, token('ana', ['analyst']));
+      return q.data.dashboard.activeUsers === 2 ? q.data.dashboard : undefined;
+    });
+    expect(snap).toEqual({
+      activeUsers: 2,
+      eventsPerSecond: 0.067,
+      conversionRate: 0.5,
+      alertsLastHour: 0,
+      topPages: [{ key: '/home', count: 2 }, { key: '/deals', count: 1 }],
+    });
+    const denied = await graphql(g.url, '{ dashboard { activeUsers } }', {}, token('d1'));
+    expect(denied.errors![0]!.extensions.code).toBe('FORBIDDEN');
+
+    const subs = Array.from({ length: 5 }, () => collect(wsClient(leftovers, g.url, token('ana', ['analyst'])), DASH, { s: 1 }));
+    for (const s of subs) await s.until(3, 15_000);
+    for (const s of subs) expect(s.data('dashboardUpdated')[2]).toMatchObject({ activeUsers: 2, conversionRate: 0.5 });
+    const metrics = await (await fetch(`${g.url}/metrics`)).text();
+    const computed = Number(/dashboard_snapshots_total (\d+)/.exec(metrics)![1]);
+    const delivered = subs.reduce((n, s) => n + s.results.length, 0);
+    // Five subscribers, one computation per tick: far fewer computations than deliveries.
+    expect(delivered).toBeGreaterThanOrEqual(15);
+    expect(computed).toBeLessThanOrEqual(delivered / 3);
+
+    const tooFast = collect(wsClient(leftovers, g.url, token('ana', ['analyst'])), DASH, { s: 0 });
+    await tooFast.until(1);
+    expect(tooFast.results[0]!.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Leftovers, RECORD_MANY, graphql, testEnv, throwawaySchema, token, urlWithSchema, waitFor } from '../support/harness';
+import { freePort } from '../support/second-broker';
+import { collect, wsClient } from '../support/subscriptions';
+
+const leftovers = new Leftovers();
+afterAll(() => leftovers.dispose());
+const root = join(__dirname, '..', '..');
+
+/** A gateway in a process of its own, stopped with SIGTERM at the end. */
+async function gatewayProcess(env: Record<string, string | undefined>): Promise<string> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'main.ts')], {
+    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise((r) => child.once('exit', r));
+  leftovers.add(async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined), 60_000, `instance on ${port} to be ready: ${err}`);
+  return url;
+}
+
+describe('two gateway processes sharing the broker and the database', () => {
+  it('deliver every event recorded through either to subscribers on both', async () => {
+    const schema = await throwawaySchema();
+    leftovers.add(() => schema.drop());
+    const env = { ...testEnv(), DATABASE_URL: urlWithSchema(schema.name) };
+    const [a, b] = await Promise.all([gatewayProcess(env), gatewayProcess(env)]);
+
+    const query = 'subscription { eventProcessed { pageUrl } }';
+    const onA = collect(wsClient(leftovers, a, token('ana', ['analyst'])), query);
+    const onB = collect(wsClient(leftovers, b, token('ana', ['analyst'])), query);
+    // Both subscriptions are live once a probe event reaches both.
+    await waitFor(async () => {
+      await graphql(a, RECORD_MANY, { inputs: [{ type: 'CLICK', pageUrl: '/probe' }] }, token('prober'));
+      return onA.results.length > 0 && onB.results.length > 0 ? true : undefined;
+    }, 30_000, 'both subscriptions to be live');
+    const probes = (c: typeof onA) => c.data('eventProcessed').filter((e) => e.pageUrl === '/probe').length;
+    const baseA = onA.results.length;
+    const baseB = onB.results.length;
+
+    await graphql(a, RECORD_MANY, { inputs: [{ type: 'CLICK', pageUrl: '/via-a-1' }, { type: 'CLICK', pageUrl: '/via-a-2' }] }, token('u1'));
+    await graphql(b, RECORD_MANY, { inputs: [{ type: 'CLICK', pageUrl: '/via-b-1' }, { type: 'CLICK', pageUrl: '/via-b-2' }] }, token('u2'));
+    await onA.until(baseA + 4);
+    await onB.until(baseB + 4);
+    const pages = (c: typeof onA) => c.data('eventProcessed').map((e) => e.pageUrl).filter((p) => p !== '/probe').sort();
+    const expected = ['/via-a-1', '/via-a-2', '/via-b-1', '/via-b-2'];
+    expect(pages(onA)).toEqual(expected);
+    expect(pages(onB)).toEqual(expected);
+    expect(probes(onA)).toBeGreaterThan(0);
+  }, 120_000);
+});
