@@ -14,6 +14,8 @@ import { StreamHub } from './streaming/hub';
 import type { ProcessedEventMessage } from './processing/processor';
 import { encodeCursor } from './domain/cursor';
 import { parseAlert } from './domain/alerts';
+import { FraudDetector } from './fraud/detector';
+import { alertRecord, detectAlerts } from './fraud/consumer';
 import { clientAddress } from './domain/client-address';
 import { RateLimiter } from './domain/rate-limit';
 import { DeviceDetector } from './domain/user-agent';
@@ -47,6 +49,7 @@ interface Resources {
   server?: GatewayServer;
   publisher: BatchingPublisher;
   processor?: BatchConsumer;
+  fraud?: BatchConsumer;
   fanout?: FanoutConsumer;
   hub?: StreamHub;
 }
@@ -164,6 +167,31 @@ export class App {
         started.push({ name: 'processor', stop: () => consumer.stop() });
       }
 
+      let fraud: BatchConsumer | undefined;
+      if (config.roles.has('fraud')) {
+        const detector = new FraudDetector(config.fraud, config.fraud);
+        const raised = this.metrics.counter('fraud_alerts_raised_total', 'Alerts raised by the fraud detector', ['rule']);
+        const consumer = new BatchConsumer({
+          kafka,
+          logger,
+          groupId: `${config.kafka.groupPrefix}${ConsumerGroups.fraud}`,
+          topics: [config.kafka.topics.activity],
+          fromBeginning: true,
+          maxWaitTimeInMs: config.consumer.maxWaitMs,
+          maxBytesPerPartition: config.consumer.maxBytesPerPartition,
+          // Bad records are the processor's to dead-letter; the detector only skips them.
+          handle: async (_topic, _partition, records) => {
+            const alerts = detectAlerts(detector, records);
+            if (alerts.length === 0) return;
+            await publisher.publish(alerts.map((a) => alertRecord(config.kafka.topics.alerts, a)));
+            for (const a of alerts) raised.inc({ rule: a.rule });
+          },
+        });
+        await consumer.start();
+        fraud = consumer;
+        started.push({ name: 'fraud detector', stop: () => consumer.stop() });
+      }
+
       let server: GatewayServer | undefined;
       let fanout: FanoutConsumer | undefined;
       let hub: StreamHub | undefined;
@@ -258,7 +286,7 @@ export class App {
         const s = server;
         started.push({ name: 'http server', stop: () => s.stop() });
       }
-      this.lifecycle = { state: 'running', resources: { store, admin, server, publisher, processor, fanout, hub } };
+      this.lifecycle = { state: 'running', resources: { store, admin, server, publisher, processor, fraud, fanout, hub } };
     } catch (err) {
       for (const part of started.reverse()) {
         await part.stop().catch((e) => logger.warn({ err: e, part: part.name }, 'stop after failed start'));
@@ -280,12 +308,13 @@ export class App {
         return;
       case 'running': {
         this.lifecycle = { state: 'stopping' };
-        const { server, processor, publisher, admin, store, fanout, hub } = current.resources;
+        const { server, processor, fraud, publisher, admin, store, fanout, hub } = current.resources;
         const steps: Array<[string, (() => Promise<void>) | undefined]> = [
           ['http server', server && (() => server.stop())],
           ['hub', hub && (async () => hub.stop())],
           ['fan-out', fanout && (() => fanout.stop())],
           ['processor', processor && (() => processor.stop())],
+          ['fraud detector', fraud && (() => fraud.stop())],
           ['publisher', () => publisher.stop()],
           ['kafka admin', () => admin.stop()],
           ['store', () => store.close()],

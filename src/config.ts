@@ -3,6 +3,9 @@
  * frozen object. Nothing else in the code base reads `process.env`.
  */
 
+import { DEFAULT_THRESHOLDS, type FraudThresholds } from './fraud/rules';
+import { Severity } from './schema/common/enums';
+
 export type ProcessRole = 'gateway' | 'processor' | 'fraud';
 export const PROCESS_ROLES: readonly ProcessRole[] = ['gateway', 'processor', 'fraud'];
 
@@ -64,6 +67,7 @@ export interface Config {
     /** How long the fan-out waits for an out-of-order event before reading the gap from the store, ms. */
     gapMs: number;
   };
+  fraud: FraudThresholds & { maxUsers: number; maxEventsPerUser: number };
   producer: {
     lingerMs: number;
     maxBatchRecords: number;
@@ -177,6 +181,48 @@ function parseDatabaseUrl(raw: string | undefined): string | undefined {
   return raw;
 }
 
+const SEVERITIES: readonly Severity[] = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL];
+function severityVar(env: Env, name: string, fallback: Severity): Severity {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const v = raw.toUpperCase();
+  if (!(SEVERITIES as readonly string[]).includes(v)) throw new ConfigError(name, `expected one of ${SEVERITIES.join(', ')}, got "${raw}"`);
+  return v as Severity;
+}
+
+function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(name, `expected a number between ${min} and ${max}, got "${raw}"`);
+  return n;
+}
+
+/** The fraud rules' thresholds (FRAUD_*), defaults in src/fraud/rules.ts. */
+function parseFraud(env: Env): Config['fraud'] {
+  const d = DEFAULT_THRESHOLDS;
+  return {
+    velocityEvents: intVar(env, 'FRAUD_VELOCITY_EVENTS', d.velocityEvents, 2, 100_000),
+    velocityWindowMs: intVar(env, 'FRAUD_VELOCITY_WINDOW_SECONDS', d.velocityWindowMs / 1000, 1, 86_400) * 1000,
+    velocitySeverity: severityVar(env, 'FRAUD_VELOCITY_SEVERITY', d.velocitySeverity),
+    purchaseCount: intVar(env, 'FRAUD_PURCHASE_COUNT', d.purchaseCount, 2, 100_000),
+    purchaseWindowMs: intVar(env, 'FRAUD_PURCHASE_WINDOW_SECONDS', d.purchaseWindowMs / 1000, 1, 86_400) * 1000,
+    purchaseSeverity: severityVar(env, 'FRAUD_PURCHASE_SEVERITY', d.purchaseSeverity),
+    highValueAbsolute: numberVar(env, 'FRAUD_HIGH_VALUE', d.highValueAbsolute, 0, 1e12),
+    highValueMultiple: numberVar(env, 'FRAUD_HIGH_VALUE_MULTIPLE', d.highValueMultiple, 1, 1e6),
+    highValueMinHistory: intVar(env, 'FRAUD_HIGH_VALUE_MIN_HISTORY', d.highValueMinHistory, 1, 10_000),
+    highValueFloor: numberVar(env, 'FRAUD_HIGH_VALUE_FLOOR', d.highValueFloor, 0, 1e12),
+    highValueSeverity: severityVar(env, 'FRAUD_HIGH_VALUE_SEVERITY', d.highValueSeverity),
+    distinctIps: intVar(env, 'FRAUD_DISTINCT_IPS', d.distinctIps, 2, 10_000),
+    ipWindowMs: intVar(env, 'FRAUD_IP_WINDOW_SECONDS', d.ipWindowMs / 1000, 1, 86_400) * 1000,
+    ipSeverity: severityVar(env, 'FRAUD_IP_SEVERITY', d.ipSeverity),
+    geoJumpMs: intVar(env, 'FRAUD_GEO_JUMP_SECONDS', d.geoJumpMs / 1000, 1, 7 * 86_400) * 1000,
+    geoSeverity: severityVar(env, 'FRAUD_GEO_SEVERITY', d.geoSeverity),
+    maxUsers: intVar(env, 'FRAUD_MAX_USERS', 100_000, 1, 100_000_000),
+    maxEventsPerUser: intVar(env, 'FRAUD_MAX_EVENTS_PER_USER', 2_000, 10, 1_000_000),
+  };
+}
+
 /** Generates a development HS256 secret: random, process-local, never used in production. */
 export type SecretGenerator = () => string;
 
@@ -276,6 +322,7 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
       maxQueuedEvents: intVar(env, 'SUBSCRIBER_MAX_QUEUED_EVENTS', 10_000, 10, 1_000_000),
       gapMs: intVar(env, 'FANOUT_GAP_MS', 50, 1, 10_000),
     },
+    fraud: parseFraud(env),
     producer: {
       lingerMs: intVar(env, 'PRODUCER_LINGER_MS', 2, 0, 1_000),
       maxBatchRecords: intVar(env, 'PRODUCER_MAX_BATCH', 2_000, 1, 100_000),

@@ -7,6 +7,7 @@ import { signToken } from './auth/jwt';
 import type { Config } from './config';
 import { brokersAnswer } from './kafka/client';
 import { configOrExit, run } from './main';
+import { DEV_SECRET_FILE } from './cli/signing';
 import { projectRoot } from './paths';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -30,8 +31,6 @@ async function ensureBroker(config: Config): Promise<void> {
   if (r.status !== 0) throw new Error('the local Kafka did not start (see above)');
 }
 
-/** Where development keeps its generated JWT secret, so tokens survive restarts and `npm run token` can sign. */
-export const DEV_SECRET_FILE = join('.data', 'dev-jwt-secret');
 
 /** Without JWT_SECRET or JWT_PUBLIC_KEY outside production: reuse or create the local development secret. */
 function useDevSecret(env: NodeJS.ProcessEnv): boolean {

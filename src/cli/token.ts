@@ -1,12 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { signToken } from '../auth/jwt';
 import { ROLES, type Role } from '../auth/principal';
-import { projectRoot } from '../paths';
-
-/** Kept in step with src/dev.ts, which creates it. */
-const DEV_SECRET_FILE = join('.data', 'dev-jwt-secret');
+import { signWithConfiguredKey } from './signing';
 
 const USAGE = 'usage: npm run token -- --sub ID [--roles user,analyst,admin,service] [--ttl 1h]';
 
@@ -31,26 +25,7 @@ function main(): void {
   if (!values.sub) throw new Error(USAGE);
   const roles = values.roles!.split(',').map((r) => r.trim()).filter((r) => r !== '');
   for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new Error(`unknown role "${r}"; ${USAGE}`);
-  const devFile = join(projectRoot(), DEV_SECRET_FILE);
-  const secret =
-    process.env.JWT_SECRET ||
-    (process.env.NODE_ENV !== 'production' && !process.env.JWT_PRIVATE_KEY && existsSync(devFile)
-      ? readFileSync(devFile, 'utf8').trim()
-      : undefined);
-  const privateKey = process.env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n');
-  if (!secret && !privateKey) throw new Error('set JWT_SECRET (HS256) or JWT_PRIVATE_KEY (RS256) to sign with, or run npm run dev once');
-  const token = signToken(
-    {
-      sub: values.sub,
-      roles: roles as Role[],
-      ttlSeconds: parseTtl(values.ttl!),
-      issuer: process.env.JWT_ISSUER || undefined,
-      audience: process.env.JWT_AUDIENCE || undefined,
-    },
-    secret ?? privateKey!,
-    secret ? 'HS256' : 'RS256',
-  );
-  process.stdout.write(`${token}\n`);
+  process.stdout.write(`${signWithConfiguredKey(values.sub, roles as Role[], parseTtl(values.ttl!))}\n`);
 }
 
 if (require.main === module) {
