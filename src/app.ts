@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Gauge } from 'prom-client';
 import { TokenVerifier } from './auth/jwt';
 import type { Config } from './config';
 import { createKafka, KafkaAdmin } from './kafka/client';
@@ -115,6 +116,9 @@ export class App {
       });
       started.push({ name: 'store', stop: () => store.close() });
       logger.info({ kind: store.kind }, 'store ready');
+      this.metrics.registry.registerMetric(
+        new Gauge({ name: 'store_statements', help: 'SQL statements run since start', registers: [], collect() { this.set(store.statements); } }),
+      );
 
       const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
       const admin = new KafkaAdmin(kafka);
@@ -226,6 +230,9 @@ export class App {
           onSnapshot: () => snapshots.inc(),
         });
         hub = streamHub;
+        this.metrics.registry.registerMetric(
+          new Gauge({ name: 'subscriptions_active', help: 'Live subscriptions on this instance', registers: [], collect() { this.set(streamHub.subscriberCount); } }),
+        );
         started.push({ name: 'hub', stop: async () => { sequencer.stop(); streamHub.stop(); } });
         const topics = config.kafka.topics;
         const consumer = new FanoutConsumer({

@@ -1,0 +1,180 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export const ROOT = join(__dirname, '..');
+export const SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+export const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const BROKERS = process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Polls until `probe` gives a value, or throws after `ms`. */
+export async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100; // USER_HZ
+}
+
+/** Resident set size of a process in MB, from /proc. */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+/** Starts a Node process running compiled JS (or TS through tsx), keeping the tail of its output. */
+export function start(script: string, env: Record<string, string>, args: string[] = []): Proc {
+  const isTs = script.endsWith('.ts');
+  const cmd = isTs ? join(ROOT, 'node_modules', '.bin', 'tsx') : process.execPath;
+  const child = spawn(cmd, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** A throwaway PostgreSQL schema and a URL whose connections use it. */
+export async function schema(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`CREATE SCHEMA ${name}`);
+  await c.end();
+  const u = new URL(PG_URL);
+  u.searchParams.set('options', `-c search_path=${name}`);
+  return {
+    url: u.toString(),
+    name,
+    drop: async () => {
+      const d = new pg.Client({ connectionString: PG_URL });
+      await d.connect();
+      await d.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+      await d.end();
+    },
+  };
+}
+
+/** Environment for a gateway process of the benchmark: its own topics and groups, no rate limit. */
+export function gatewayEnv(prefix: string, dbUrl: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: BROKERS,
+    KAFKA_CLIENT_ID: prefix,
+    KAFKA_ACTIVITY_TOPIC: `${prefix}.activities`,
+    KAFKA_PROCESSED_TOPIC: `${prefix}.processed`,
+    KAFKA_ALERT_TOPIC: `${prefix}.alerts`,
+    KAFKA_DLQ_TOPIC: `${prefix}.dlq`,
+    KAFKA_GROUP_PREFIX: `${prefix}.`,
+    DATABASE_URL: dbUrl,
+    JWT_SECRET: SECRET,
+    RECORD_RATE_PER_SECOND: '0',
+    WS_MAX_CONNECTIONS: '50000',
+    WS_KEEPALIVE_MS: '600000',
+    ...extra,
+  };
+}
+
+/** Starts the compiled gateway and waits until /ready answers 200. */
+export async function gateway(env: Record<string, string>): Promise<Proc & { url: string }> {
+  const p = start(join(ROOT, 'dist', 'src', 'main.js'), env);
+  const url = `http://127.0.0.1:${env.PORT}`;
+  try {
+    await until(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined), 90_000, 'the gateway to be ready');
+  } catch (err) {
+    await p.stop();
+    throw new Error(`${(err as Error).message}\n${p.output()}`);
+  }
+  return Object.assign(p, { url });
+}
+
+/** Reads one metric's value (summed over label sets) from a Prometheus text page. */
+export async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+export interface LoadResult {
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Runs autocannon in a process of its own against one request shape. */
+export async function load(o: { url: string; body?: string; headers?: Record<string, string>; connections: number; seconds: number; method?: string }): Promise<LoadResult> {
+  const args = ['-c', String(o.connections), '-d', String(o.seconds), '-m', o.method ?? 'POST', '--json', '--renderStatusCodes', 'false'];
+  for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}=${v}`);
+  if (o.body) args.push('-b', o.body);
+  args.push(o.url);
+  const p = start(join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), {}, args);
+  await new Promise((r) => p.child.once('exit', r));
+  const json = p.output().slice(p.output().indexOf('{"'));
+  const r = JSON.parse(json.slice(0, json.lastIndexOf('}') + 1)) as {
+    requests: { total: number; average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+    duration: number;
+  };
+  return { requests: r.requests.total, perSecond: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}

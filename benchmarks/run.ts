@@ -1,0 +1,310 @@
+// npm run bench [-- --only a,b --seconds N --subscribers N --events N]
+// Runs the scenarios on the local stack (broker and PostgreSQL on this machine, the gateway and
+// every load generator in processes of their own) and prints each figure with the ratios to
+// references measured in the same run. Results also go to bench-results/<time>.json.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { signToken } from '../src/auth/jwt';
+import {
+  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, freePort, gateway, gatewayEnv, load, metric, rssMb, schema, sleep, start, until,
+} from './lib';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    seconds: { type: 'string', default: '10' },
+    subscribers: { type: 'string', default: '10000' },
+    events: { type: 'string', default: '100000' },
+  },
+});
+const SECONDS = Number(values.seconds);
+const WARMUP = Math.max(1, Math.round(SECONDS / 5));
+const only = values.only ? new Set(values.only.split(',')) : null;
+const tok = (sub: string, roles: Array<'user' | 'analyst' | 'admin' | 'service'>) => signToken({ sub, roles, ttlSeconds: 6 * 3600 }, SECRET, 'HS256');
+const USER = tok('bench-user', ['user']);
+const SERVICE = tok('bench-service', ['service']);
+const ANALYST = tok('bench-analyst', ['analyst']);
+const prefix = () => `bench-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+
+const RECORD = JSON.stringify({
+  query: 'mutation R($input: RecordActivityInput!) { recordActivity(input: $input) { eventId partition offset } }',
+  variables: { input: { type: 'PAGE_VIEW', pageUrl: '/home', sessionId: 's1' } },
+});
+const NOOP = JSON.stringify({ query: 'query Q { serverTime }' });
+const BATCH = (n: number) =>
+  JSON.stringify({
+    query: 'mutation M($inputs: [RecordActivityInput!]!) { recordActivities(inputs: $inputs) { eventId } }',
+    variables: { inputs: Array.from({ length: n }, (_, i) => ({ userId: `b-${i % 50}`, type: 'PAGE_VIEW', pageUrl: `/p/${i % 20}`, sessionId: `s-${i % 50}` })) },
+  });
+const json = { 'content-type': 'application/json' };
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+type Row = { scenario: string; figure: string; value: number; unit: string; note?: string };
+const rows: Row[] = [];
+const ratios: Array<{ name: string; value: number; target: string; met: boolean }> = [];
+const row = (scenario: string, figure: string, value: number, unit: string, note?: string) => rows.push({ scenario, figure, value: r2(value), unit, note });
+const ratio = (name: string, value: number, target: number, atLeast = true) =>
+  ratios.push({ name, value: r2(value), target: `${atLeast ? '>=' : '<='} ${target}`, met: atLeast ? value >= target : value <= target });
+
+async function withDb<T>(f: (url: string) => Promise<T>): Promise<T> {
+  const s = await schema();
+  try {
+    return await f(s.url);
+  } finally {
+    await s.drop();
+  }
+}
+
+/** Scenario 1: one event per mutation at fixed concurrency, against three references. */
+async function ingestSingle(): Promise<void> {
+  await withDb(async (db) => {
+    const port = await freePort();
+    const gw = await gateway(gatewayEnv(prefix(), db, port, { ROLES: 'gateway' }));
+    try {
+      const run = async (body: string) => {
+        await load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
+        return load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
+      };
+      const ours = await run(RECORD);
+      const noop = await run(NOOP);
+      row('1 single ingest', 'recordActivity', ours.perSecond, 'events/s', `p50 ${ours.p50} ms, p99 ${ours.p99} ms, errors ${ours.errors + ours.non2xx}`);
+      row('1 single ingest', '(a) same stack, no-op operation', noop.perSecond, 'req/s', `p50 ${noop.p50} ms`);
+
+      const cport = await freePort();
+      const ceiling = start(join(ROOT, 'benchmarks', 'ceiling-apollo.ts'), { PORT: String(cport) });
+      await until(async () => (ceiling.output().includes('ready') ? true : undefined), 30_000, 'the Apollo ceiling');
+      await load({ url: `http://127.0.0.1:${cport}/graphql`, body: RECORD, headers: json, connections: 64, seconds: WARMUP });
+      const b = await load({ url: `http://127.0.0.1:${cport}/graphql`, body: RECORD, headers: json, connections: 64, seconds: SECONDS });
+      await ceiling.stop();
+      row('1 single ingest', '(b) Apollo executeHTTPGraphQLRequest, no-op, no auth', b.perSecond, 'req/s');
+
+      const pport = await freePort();
+      const topic = `${prefix()}.peer`;
+      spawnSync(process.execPath, ['-e', `const {Kafka}=require('kafkajs');const a=new Kafka({brokers:['${BROKERS}'],logLevel:0}).admin();a.connect().then(()=>a.createTopics({topics:[{topic:'${topic}',numPartitions:6}]})).then(()=>a.disconnect())`], { cwd: ROOT });
+      const peer = start(join(ROOT, 'benchmarks', 'peer', 'server.ts'), { PORT: String(pport), KAFKA_BROKERS: BROKERS, TOPIC: topic, JWT_SECRET: SECRET });
+      await until(async () => (peer.output().includes('ready') ? true : undefined), 30_000, 'the peer');
+      const peerBody = JSON.stringify({ eventType: 'PAGE_VIEW', payload: { pageUrl: '/home' } });
+      await load({ url: `http://127.0.0.1:${pport}/events/generate`, body: peerBody, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
+      const c = await load({ url: `http://127.0.0.1:${pport}/events/generate`, body: peerBody, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
+      await peer.stop();
+      row('1 single ingest', '(c) hand-wired peer (Express, verify, send per request)', c.perSecond, 'events/s', `p50 ${c.p50} ms`);
+      ratio('single ingest / (a)', ours.perSecond / noop.perSecond, 0.85);
+      ratio('single ingest / (b)', ours.perSecond / b.perSecond, 0.5);
+      ratio('single ingest / (c)', ours.perSecond / c.perSecond, 3);
+    } finally {
+      await gw.stop();
+    }
+  });
+}
+
+/** Scenario 2: 100 events per call over GraphQL and REST, against a bare producer. */
+async function ingestBatch(): Promise<void> {
+  await withDb(async (db) => {
+    const port = await freePort();
+    const p = prefix();
+    const gw = await gateway(gatewayEnv(p, db, port, { ROLES: 'gateway', MAX_BODY_BYTES: String(4 * 1024 * 1024) }));
+    try {
+      const headers = { ...json, authorization: `Bearer ${SERVICE}` };
+      const body = BATCH(100);
+      await load({ url: `${gw.url}/graphql`, body, headers, connections: 16, seconds: WARMUP });
+      const g = await load({ url: `${gw.url}/graphql`, body, headers, connections: 16, seconds: SECONDS });
+      const restBody = JSON.stringify({ batch: JSON.parse(body).variables.inputs });
+      const r = await load({ url: `${gw.url}/v1/events`, body: restBody, headers, connections: 16, seconds: SECONDS });
+      row('2 batched ingest', 'recordActivities × 100', g.perSecond * 100, 'events/s', `p50 ${g.p50} ms per call, errors ${g.errors + g.non2xx}`);
+      row('2 batched ingest', 'POST /v1/events × 100', r.perSecond * 100, 'events/s', `errors ${r.errors + r.non2xx}`);
+      const bare = start(join(ROOT, 'benchmarks', 'bare-producer.ts'), { KAFKA_BROKERS: BROKERS }, ['for', `${p}.activities`, String(SECONDS), '100', '16']);
+      await new Promise((res) => bare.child.once('exit', res));
+      const bp = JSON.parse(bare.output().trim().split('\n').at(-1)!) as { perSecond: number };
+      row('2 batched ingest', 'bare KafkaJS sendBatch × 100 (ceiling)', bp.perSecond, 'events/s');
+      const best = Math.max(g.perSecond, r.perSecond) * 100;
+      ratio('batched ingest events/s', best, 50_000);
+      ratio('batched ingest / bare producer', best / bp.perSecond, 0.5);
+    } finally {
+      await gw.stop();
+    }
+  });
+}
+
+/** Scenario 3: a pre-filled topic consumed into PostgreSQL, against plain multi-row inserts. */
+async function processing(): Promise<void> {
+  const n = Number(values.events);
+  await withDb(async (db) => {
+    const p = prefix();
+    const port = await freePort();
+    // The gateway role creates the topics; then the topic is filled and a processor started.
+    const creator = await gateway(gatewayEnv(p, db, port, { ROLES: 'gateway' }));
+    await creator.stop();
+    const fill = start(join(ROOT, 'benchmarks', 'bare-producer.ts'), { KAFKA_BROKERS: BROKERS }, ['fill', `${p}.activities`, String(n), '500', '8']);
+    await new Promise((res) => fill.child.once('exit', res));
+    const client = new pg.Client({ connectionString: db });
+    await client.connect();
+    const count = async () => Number((await client.query('SELECT count(*)::int AS n FROM activity_events')).rows[0].n);
+    const proc = start(join(ROOT, 'dist', 'src', 'main.js'), gatewayEnv(p, db, await freePort(), { ROLES: 'processor' }));
+    try {
+      await until(async () => ((await count()) > 0 ? true : undefined), 120_000, 'the first stored events');
+      const t0 = performance.now();
+      const c0 = await count();
+      await until(async () => ((await count()) >= n ? true : undefined), 600_000, `${n} stored events`);
+      const rate = (n - c0) / ((performance.now() - t0) / 1000);
+      row('3 processing', `processor, ${n} events`, rate, 'events/s');
+
+      // Ceiling: the same rows by plain INSERT … SELECT unnest, 2,000 per statement.
+      await client.query('CREATE TABLE plain_rows (LIKE activity_events INCLUDING DEFAULTS INCLUDING INDEXES)');
+      const rowsAll = (await client.query('SELECT * FROM activity_events ORDER BY seq LIMIT 100000')).rows as Array<Record<string, unknown>>;
+      const t1 = performance.now();
+      for (let i = 0; i < rowsAll.length; i += 2000) {
+        const b = rowsAll.slice(i, i + 2000);
+        await client.query(
+          `INSERT INTO plain_rows (event_id, user_id, type, occurred_at, received_at, session_id, page_url, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[], $12::text[], $13::int[], $14::bigint[])`,
+          [
+            b.map((x) => `plain-${x.event_id}`), b.map((x) => x.user_id), b.map((x) => x.type), b.map((x) => x.occurred_at), b.map((x) => x.received_at),
+            b.map((x) => x.session_id), b.map((x) => x.page_url), b.map((x) => JSON.stringify(x.properties)), b.map((x) => JSON.stringify(x.device)),
+            b.map((x) => JSON.stringify(x.location)), b.map((x) => x.ip_address), b.map((x) => x.user_agent), b.map((x) => x.kafka_partition), b.map((x) => x.kafka_offset),
+          ],
+        );
+      }
+      const plain = rowsAll.length / ((performance.now() - t1) / 1000);
+      row('3 processing', 'plain multi-row inserts (ceiling)', plain, 'rows/s');
+      ratio('processing events/s', rate, 20_000);
+      ratio('processing / plain inserts', rate / plain, 0.5);
+    } finally {
+      await proc.stop();
+      await client.end();
+    }
+  });
+}
+
+/** Scenarios 4 and 5 need subscribers: a gateway with every role, subscribers in their own process. */
+async function withFullGateway(f: (url: string, pid: number) => Promise<void>): Promise<void> {
+  await withDb(async (db) => {
+    const gw = await gateway(gatewayEnv(prefix(), db, await freePort()));
+    try {
+      await f(gw.url, gw.pid);
+    } finally {
+      await gw.stop();
+    }
+  });
+}
+
+async function subscribers(url: string, count: number, mode: 'latency' | 'count', from: number) {
+  const p = start(join(ROOT, 'benchmarks', 'subscribers.ts'), {}, [url, ANALYST, String(count), mode, String(from)]);
+  await until(async () => (/ready \d+/.test(p.output()) ? true : undefined), 300_000, `${count} subscribers`);
+  await until(async () => ((await metric(url, 'subscriptions_active')) >= count ? true : undefined), 120_000, 'the subscriptions to register');
+  return {
+    stop: async () => {
+      p.child.kill('SIGTERM');
+      await new Promise((r) => p.child.once('exit', r));
+      return JSON.parse(p.output().trim().split('\n').at(-1)!) as { connected: number; received: number; samples: number; p50: number; p99: number; max: number };
+    },
+  };
+}
+
+/** Scenario 4: 500 events/s with 1,000 subscribers: mutation sent to subscriber received. */
+async function endToEnd(): Promise<void> {
+  await withFullGateway(async (url) => {
+    const warm = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, '500', String(WARMUP)]);
+    await new Promise((r) => warm.child.once('exit', r));
+    const from = Date.now() + 500;
+    const subs = await subscribers(url, 1000, 'latency', from);
+    const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, '500', String(SECONDS)]);
+    await new Promise((r) => sender.child.once('exit', r));
+    await sleep(1000);
+    const s = await subs.stop();
+    const sent = JSON.parse(sender.output().trim().split('\n').at(-1)!) as { sent: number; accepted: number };
+    row('4 end to end', `latency p50 (500 events/s, ${s.connected} subscribers)`, s.p50, 'ms', `${sent.accepted}/${sent.sent} accepted, ${s.received} delivered`);
+    row('4 end to end', 'latency p99', s.p99, 'ms');
+    row('4 end to end', 'latency max', s.max, 'ms');
+    ratio('end to end p50 ms', s.p50, 20, false);
+    ratio('end to end p99 ms', s.p99, 100, false);
+  });
+}
+
+/** Scenario 5: many idle-ish subscribers and a steady stream: memory and CPU per delivered message. */
+async function fanout(): Promise<void> {
+  const n = Number(values.subscribers);
+  await withFullGateway(async (url, pid) => {
+    const rssBefore = rssMb(pid);
+    const subs = await subscribers(url, n, 'count', 0);
+    const rssIdle = rssMb(pid);
+    const delivered0 = await metric(url, 'subscription_messages_total');
+    const cpu0 = cpuSeconds(pid);
+    const rate = Math.max(1, Math.round(50_000 / n)); // about 50,000 deliveries a second
+    const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, String(rate), String(SECONDS)]);
+    await new Promise((r) => sender.child.once('exit', r));
+    await sleep(1000);
+    const cpu = cpuSeconds(pid) - cpu0;
+    const delivered = (await metric(url, 'subscription_messages_total')) - delivered0;
+    const s = await subs.stop();
+    row('5 fan-out', `gateway RSS with ${s.connected} subscribers`, rssIdle, 'MB', `${r2(rssBefore)} MB before they connected`);
+    row('5 fan-out', `delivered (${rate} events/s)`, delivered / (SECONDS + 1), 'messages/s', `${s.received} received by the clients`);
+    row('5 fan-out', 'gateway CPU per delivered message', (cpu / Math.max(1, delivered)) * 1e6, 'µs', 'includes recording, processing and Kafka clients in the same process');
+    ratio(`RSS MB with ${n} subscribers`, rssIdle, 600, false);
+    ratio('CPU µs per delivered message', (cpu / Math.max(1, delivered)) * 1e6, 10, false);
+  });
+}
+
+/** Scenario 6: processedEvents(first: 100) with user fields over a populated store. */
+async function queries(): Promise<void> {
+  await withFullGateway(async (url) => {
+    const fill = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, '1000', '5']);
+    await new Promise((r) => fill.child.once('exit', r));
+    await until(async () => {
+      const r = await fetch(`${url}/graphql`, { method: 'POST', headers: { ...json, authorization: `Bearer ${ANALYST}` }, body: JSON.stringify({ query: '{ processedEvents(first: 1) { totalCount } }' }) });
+      const b = (await r.json()) as { data: { processedEvents: { totalCount: number } } };
+      return b.data.processedEvents.totalCount >= 4000 ? true : undefined;
+    }, 60_000, 'a populated store');
+    const body = JSON.stringify({ query: '{ processedEvents(first: 100) { edges { node { eventId type occurredAt user { totalEvents segment } } } pageInfo { endCursor } } }' });
+    const headers = { ...json, authorization: `Bearer ${ANALYST}` };
+    await load({ url: `${url}/graphql`, body, headers, connections: 16, seconds: WARMUP });
+    const s0 = await metric(url, 'store_statements');
+    const r = await load({ url: `${url}/graphql`, body, headers, connections: 16, seconds: SECONDS });
+    const statements = (await metric(url, 'store_statements')) - s0;
+    row('6 queries', 'processedEvents(first: 100) with user', r.perSecond, 'req/s', `p50 ${r.p50} ms, p99 ${r.p99} ms`);
+    row('6 queries', 'SQL statements per request', statements / Math.max(1, r.requests), 'statements', 'the processor writes meanwhile too');
+  });
+}
+
+const SCENARIOS: Record<string, () => Promise<void>> = {
+  'ingest-single': ingestSingle,
+  'ingest-batch': ingestBatch,
+  processing,
+  'end-to-end': endToEnd,
+  fanout,
+  queries,
+};
+
+async function main(): Promise<void> {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), 'up'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('the local broker did not start');
+  const started = new Date();
+  for (const [name, run] of Object.entries(SCENARIOS)) {
+    if (only && !only.has(name)) continue;
+    process.stderr.write(`== ${name}\n`);
+    try {
+      await run();
+    } catch (err) {
+      row(name, 'FAILED', 0, '', (err as Error).message.split('\n')[0]);
+    }
+  }
+  const width = Math.max(...rows.map((x) => x.figure.length));
+  process.stdout.write(`\nbench ${started.toISOString()} (${SECONDS} s per run after ${WARMUP} s warm-up; ${PG_URL.replace(/\/\/.*@/, '//')})\n\n`);
+  for (const x of rows) process.stdout.write(`${x.scenario.padEnd(18)} ${x.figure.padEnd(width)}  ${String(x.value).padStart(10)} ${x.unit}${x.note ? `   (${x.note})` : ''}\n`);
+  process.stdout.write('\ntargets\n');
+  for (const x of ratios) process.stdout.write(`${x.met ? 'met    ' : 'MISSED '} ${x.name.padEnd(36)} ${String(x.value).padStart(10)}  (${x.target})\n`);
+  mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
+  const file = join(ROOT, 'bench-results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ started, seconds: SECONDS, rows, ratios }, null, 2));
+  process.stdout.write(`\nresults: ${file}\n`);
+}
+
+void main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench: ${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+// Opens N graphql-ws subscribers of eventProcessed over raw WebSockets. In `latency` mode each
+// message's age is measured from the send time the sender put in `properties.t`; in `count`
+// mode messages are only counted (no parsing), so the client costs the server nothing extra.
+// On SIGTERM it prints {connected, received, p50, p99, max} as JSON and exits.
+import WebSocket from 'ws';
+
+const [url, token, countArg, mode, fromArg] = process.argv.slice(2) as [string, string, string, 'latency' | 'count', string?];
+const count = Number(countArg);
+const measureFrom = Number(fromArg ?? 0);
+const query = mode === 'latency' ? 'subscription { eventProcessed { eventId properties } }' : 'subscription { eventProcessed { eventId type pageUrl } }';
+let connected = 0;
+let received = 0;
+const latencies: number[] = [];
+
+function open(i: number): Promise<void> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { perMessageDeflate: false });
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    let acked = false;
+    ws.on('message', (data: Buffer) => {
+      if (!acked && data.includes('"connection_ack"')) {
+        acked = true;
+        ws.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: { query } }));
+        connected++;
+        resolve();
+        return;
+      }
+      received++;
+      if (mode === 'latency') {
+        const m = /"t":(\d+)/.exec(data.toString());
+        if (m && Number(m[1]) >= measureFrom) latencies.push(Date.now() - Number(m[1]));
+      }
+    });
+    ws.on('error', () => resolve());
+  });
+}
+
+async function main(): Promise<void> {
+  for (let i = 0; i < count; i += 200) await Promise.all(Array.from({ length: Math.min(200, count - i) }, (_, k) => open(i + k)));
+  process.stdout.write(`ready ${connected}\n`);
+}
+
+process.on('SIGTERM', () => {
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+  process.stdout.write(`${JSON.stringify({ connected, received, samples: latencies.length, p50: pct(50), p99: pct(99), max: latencies.at(-1) ?? 0 })}\n`);
+  process.exit(0);
+});
+void main();
