@@ -66,7 +66,7 @@ export async function run(config: Config): Promise<App> {
     logger.fatal({ err }, 'start failed');
     process.exit(1);
   }
-  logger.info({ port: app.port, roles: [...config.roles] }, 'gateway started');
+  logger.info({ ...(config.roles.has('gateway') ? { port: app.port } : {}), roles: [...config.roles] }, 'started');
   return app;
 }
 

@@ -3,7 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { Leftovers, TEST_SECRET, waitFor } from '../support/harness';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { Leftovers, PG_URL, TEST_SECRET, testEnv, throwawaySchema, urlWithSchema, waitFor } from '../support/harness';
+import { testKafka } from '../support/kafka';
 import { freePort, freePortPair } from '../support/second-broker';
 
 const root = join(__dirname, '..', '..');
@@ -43,6 +46,42 @@ describe('start-up', () => {
     expect(claims.roles).toEqual(['analyst', 'admin']);
     expect(claims.exp! - claims.iat!).toBe(900);
   });
+});
+
+describe('a process with only the processor and fraud roles', () => {
+  it('starts without serving HTTP and stores what reaches its topic', async () => {
+    const schema = await throwawaySchema();
+    leftovers.add(() => schema.drop());
+    const env: Record<string, string | undefined> = { ...testEnv(), DATABASE_URL: urlWithSchema(schema.name), ROLES: 'processor,fraud', LOG_LEVEL: 'warn' };
+    // Topics are created by whichever role starts first; this process creates them itself.
+    const child = spawn(tsx, [join(root, 'src', 'main.ts')], { env: cleanEnv(env as Record<string, string>), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stderr!.on('data', (d) => (out += d));
+    child.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    leftovers.add(() => child.kill('SIGKILL'));
+    const kafka = testKafka();
+    const eventId = randomUUID();
+    const now = new Date().toISOString();
+    const value = { schemaVersion: 1, eventId, userId: 'solo', type: 'LOGIN', occurredAt: now, receivedAt: now, properties: {} };
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`exited: ${out}`);
+      const producer = kafka.producer();
+      await producer.connect();
+      try {
+        await producer.send({ topic: env.KAFKA_ACTIVITY_TOPIC!, messages: [{ key: 'solo', value: JSON.stringify(value) }] });
+      } finally {
+        await producer.disconnect();
+      }
+      return true;
+    }, 60_000, 'the topic to exist');
+    const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema.name}` });
+    await c.connect();
+    leftovers.add(() => c.end());
+    await waitFor(async () => ((await c.query('SELECT 1 FROM activity_events WHERE event_id = $1', [eventId])).rows.length === 1 ? true : undefined), 60_000, `the event to be stored; output:\n${out}`);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 120_000);
 });
 
 describe('npm run dev on a machine with no database URL and no broker', () => {
