@@ -1,10 +1,16 @@
-// Opens N graphql-ws subscribers of eventProcessed over raw WebSockets. In `latency` mode each
-// message's age is measured from the send time the sender put in `properties.t`; in `count`
-// mode messages are only counted (no parsing), so the client costs the server nothing extra.
-// On SIGTERM it prints {connected, received, p50, p99, max} as JSON and exits.
+// Opens N graphql-ws subscribers of eventProcessed over raw WebSockets. `token` is a bearer
+// token, or `per-user:<secret>` to give subscriber i a user token of its own (user e2e-i, who
+// sees only its own events). In `latency` mode each message's age is measured from the send
+// time the sender put in `properties.t`; in `count` mode messages are only counted. On SIGTERM
+// it prints {connected, received, samples, p50, p99, max} as JSON and exits.
+import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 
-const [url, token, countArg, mode, fromArg] = process.argv.slice(2) as [string, string, string, 'latency' | 'count', string?];
+const [url, tokenArg, countArg, mode, fromArg] = process.argv.slice(2) as [string, string, string, 'latency' | 'count', string?];
+const tokenFor = (i: number): string =>
+  tokenArg.startsWith('per-user:')
+    ? jwt.sign({ roles: ['user'] }, tokenArg.slice('per-user:'.length), { algorithm: 'HS256', subject: `e2e-${i}`, expiresIn: 6 * 3600 })
+    : tokenArg;
 const count = Number(countArg);
 const measureFrom = Number(fromArg ?? 0);
 const query = mode === 'latency' ? 'subscription { eventProcessed { eventId properties } }' : 'subscription { eventProcessed { eventId type pageUrl } }';
@@ -15,7 +21,7 @@ const latencies: number[] = [];
 function open(i: number): Promise<void> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { perMessageDeflate: false });
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${tokenFor(i)}` } })));
     let acked = false;
     ws.on('message', (data: Buffer) => {
       if (!acked && data.includes('"connection_ack"')) {

@@ -159,6 +159,7 @@ export class App {
           fromBeginning: true,
           maxWaitTimeInMs: config.consumer.maxWaitMs,
           maxBytesPerPartition: config.consumer.maxBytesPerPartition,
+          concurrency: config.consumer.concurrency,
           handle: async (topic, partition, records) => {
             const r = await logic.process(topic, partition, records);
             processed.inc({ outcome: 'stored' }, r.inserted);

@@ -44,6 +44,8 @@ export interface Config {
     maxWaitMs: number;
     /** Bytes fetched per partition at most: the batch size at high load. */
     maxBytesPerPartition: number;
+    /** Partitions a consumer handles at once. */
+    concurrency: number;
   };
   /** PostgreSQL URL; undefined means the embedded store (PGlite) in `pgliteDir`. */
   databaseUrl?: string;
@@ -295,6 +297,7 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
     consumer: {
       maxWaitMs: intVar(env, 'CONSUMER_MAX_WAIT_MS', 20, 1, 30_000),
       maxBytesPerPartition: intVar(env, 'CONSUMER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      concurrency: intVar(env, 'CONSUMER_CONCURRENCY', 6, 1, 1000),
     },
     databaseUrl: parseDatabaseUrl(optional(env, 'DATABASE_URL')),
     pgliteDir: str(env, 'PGLITE_DIR', '.data/pglite'),

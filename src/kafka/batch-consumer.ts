@@ -24,6 +24,8 @@ export interface BatchConsumerOptions {
   maxWaitTimeInMs: number;
   /** Bytes per partition per fetch: the batch size at high load. */
   maxBytesPerPartition: number;
+  /** Partitions whose batches are handled at the same time (the store serialises its writers anyway). */
+  concurrency?: number;
   /** Start each partition of the first topic at this offset instead (replay). */
   seekTo?: Map<number, string>;
   /** After a batch's offsets are committed. */
@@ -61,7 +63,7 @@ export class BatchConsumer {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: o.concurrency ?? 1,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         const records = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));

@@ -23,6 +23,12 @@ export interface PublisherOptions {
   lingerMs: number;
   /** Records per produce request at most; a full batch goes at once. */
   maxBatchRecords: number;
+  /**
+   * Bytes of keys and values per produce request at most. Brokers refuse a record batch over
+   * `message.max.bytes` (1 MiB by default), and KafkaJS puts a partition's records of a request
+   * in one batch; larger publishes are split into several requests, in order.
+   */
+  maxBatchBytes?: number;
   /** Bound on one publish from enqueue to acknowledgement, ms; past it the caller gets an error. */
   timeoutMs: number;
   /** Retries of a failed produce request inside KafkaJS (exponential backoff). */
@@ -33,8 +39,18 @@ export interface PublisherOptions {
   onBatch?: (records: number, seconds: number) => void;
 }
 
+/** Under the broker's default message.max.bytes (1 MiB), with room for record overhead. */
+export const DEFAULT_MAX_BATCH_BYTES = 900 * 1024;
+
+function recordBytes(r: OutgoingRecord): number {
+  let n = 64 + (r.key === null ? 0 : Buffer.byteLength(r.key)) + (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length);
+  for (const [k, v] of Object.entries(r.headers)) n += k.length + Buffer.byteLength(v) + 8;
+  return n;
+}
+
 interface Pending {
   records: OutgoingRecord[];
+  bytes: number;
   partitions: number[];
   resolve: (positions: RecordPosition[]) => void;
   reject: (err: Error) => void;
@@ -56,6 +72,7 @@ export class BatchingPublisher {
   private producer: Producer | undefined;
   private queue: Pending[] = [];
   private queued = 0;
+  private queuedBytes = 0;
   private inFlight = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private needsReset = false;
@@ -96,9 +113,30 @@ export class BatchingPublisher {
     if (this.stopped) throw new InfrastructureError('Kafka publisher is stopped', false);
     if (records.length === 0) return [];
     const partitions = await Promise.all(records.map((r) => this.partitionFor(r)));
+    // Split what would not fit one produce request; the parts are queued, and so sent, in order.
+    const budget = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+    const parts: Array<{ records: OutgoingRecord[]; partitions: number[]; bytes: number }> = [];
+    let current = { records: [] as OutgoingRecord[], partitions: [] as number[], bytes: 0 };
+    records.forEach((r, i) => {
+      const size = recordBytes(r);
+      if (current.records.length > 0 && (current.bytes + size > budget || current.records.length >= this.options.maxBatchRecords)) {
+        parts.push(current);
+        current = { records: [], partitions: [], bytes: 0 };
+      }
+      current.records.push(r);
+      current.partitions.push(partitions[i]!);
+      current.bytes += size;
+    });
+    parts.push(current);
+    const results = await Promise.all(parts.map((part) => this.enqueue(part.records, part.partitions, part.bytes)));
+    return results.flat();
+  }
+
+  private enqueue(records: OutgoingRecord[], partitions: number[], bytes: number): Promise<RecordPosition[]> {
     return new Promise<RecordPosition[]>((resolve, reject) => {
       const pending: Pending = {
         records,
+        bytes,
         partitions,
         resolve,
         reject,
@@ -109,6 +147,7 @@ export class BatchingPublisher {
       };
       this.queue.push(pending);
       this.queued += records.length;
+      this.queuedBytes += bytes;
       this.schedule();
     });
   }
@@ -121,7 +160,7 @@ export class BatchingPublisher {
 
   private schedule(): void {
     if (this.inFlight) return;
-    if (this.queued >= this.options.maxBatchRecords) {
+    if (this.queued >= this.options.maxBatchRecords || this.queuedBytes >= (this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
       this.flush();
       return;
     }
@@ -140,12 +179,19 @@ export class BatchingPublisher {
     if (this.inFlight) return;
     const batch: Pending[] = [];
     let count = 0;
-    while (this.queue.length > 0 && (count === 0 || count + this.queue[0]!.records.length <= this.options.maxBatchRecords)) {
+    let bytes = 0;
+    const budget = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+    while (
+      this.queue.length > 0 &&
+      (count === 0 || (count + this.queue[0]!.records.length <= this.options.maxBatchRecords && bytes + this.queue[0]!.bytes <= budget))
+    ) {
       const p = this.queue.shift()!;
       this.queued -= p.records.length;
+      this.queuedBytes -= p.bytes;
       if (p.settled) continue; // timed out while waiting: never send it
       batch.push(p);
       count += p.records.length;
+      bytes += p.bytes;
     }
     if (batch.length === 0) {
       this.notifyIdle();

@@ -1,6 +1,8 @@
 import type { Consumer, Producer } from 'kafkajs';
 import { createKafka, KafkaAdmin } from '../../src/kafka/client';
 import { topicSpecs } from '../../src/kafka/topics';
+import { BatchingPublisher } from '../../src/kafka/publisher';
+import { readTopic } from '../support/kafka';
 import { createLogger } from '../../src/logger';
 import { BROKERS, Leftovers, uniqueName, waitFor } from '../support/harness';
 
@@ -60,4 +62,33 @@ describe('the local Kafka broker', () => {
     expect(received.map((r) => r.n)).toEqual([1, 2, 3]);
     expect(received.every((r) => r.key === 'user-1' && r.header === 'CLICK' && r.partition === sent[0]!.partition)).toBe(true);
   });
+});
+
+describe('the batching publisher', () => {
+  it('splits a publish larger than a broker record batch into several requests, in order, with each position right', async () => {
+    const kafka = createKafka({ brokers: [BROKERS], clientId: uniqueName('pub'), logger: createLogger('silent') });
+    const admin = new KafkaAdmin(kafka);
+    await admin.start();
+    leftovers.add(() => admin.stop());
+    const topic = uniqueName('big');
+    await admin.ensureTopics([{ role: 'processed', name: topic, partitions: 2 }]);
+    const publisher = new BatchingPublisher(kafka, {
+      lingerMs: 1,
+      maxBatchRecords: 10_000,
+      timeoutMs: 20_000,
+      retries: 2,
+      partitionsOf: (t) => admin.partitionCount(t),
+      logger: createLogger('silent'),
+    });
+    await publisher.start();
+    leftovers.add(() => publisher.stop());
+    // 3,000 records of 1 KB to one key: 3 MB for one partition, three times what a broker takes in one batch.
+    const records = Array.from({ length: 3_000 }, (_, i) => ({ topic, key: 'one-user', value: JSON.stringify({ i, pad: 'x'.repeat(1_000) }), headers: {} }));
+    const positions = await publisher.publish(records);
+    expect(positions).toHaveLength(3_000);
+    const offsets = positions.map((p) => Number(p.offset));
+    expect(offsets).toEqual(offsets.map((_, i) => offsets[0]! + i));
+    const read = await readTopic(kafka, topic, 3_000, 30_000);
+    expect(read.map((r) => (JSON.parse(r.value.toString()) as { i: number }).i)).toEqual(records.map((_, i) => i));
+  }, 60_000);
 });
