@@ -125,6 +125,8 @@ export function gatewayEnv(prefix: string, dbUrl: string, port: number, extra: R
     WS_MAX_CONNECTIONS: '50000',
     WS_KEEPALIVE_MS: '600000',
     ...extra,
+    // Experiments: BENCH_GATEWAY_ENV='{"CONSUMER_MAX_WAIT_MS":"5"}' applies to every gateway process.
+    ...(process.env.BENCH_GATEWAY_ENV ? (JSON.parse(process.env.BENCH_GATEWAY_ENV) as Record<string, string>) : {}),
   };
 }
 

@@ -18,6 +18,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     subscribers: { type: 'string', default: '10000' },
     events: { type: 'string', default: '100000' },
+    rate: { type: 'string', default: '500' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -179,11 +180,11 @@ async function processing(): Promise<void> {
 }
 
 /** Scenarios 4 and 5 need subscribers: a gateway with every role, subscribers in their own process. */
-async function withFullGateway(f: (url: string, pid: number) => Promise<void>): Promise<void> {
+async function withFullGateway(f: (url: string, pid: number, db: string) => Promise<void>): Promise<void> {
   await withDb(async (db) => {
     const gw = await gateway(gatewayEnv(prefix(), db, await freePort()));
     try {
-      await f(gw.url, gw.pid);
+      await f(gw.url, gw.pid, db);
     } finally {
       await gw.stop();
     }
@@ -208,19 +209,28 @@ async function subscribers(url: string, count: number, mode: 'latency' | 'count'
  * narrowed to themselves): from sending the mutation to the subscriber receiving the event.
  */
 async function endToEnd(): Promise<void> {
-  await withFullGateway(async (url) => {
-    const warm = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, '500', String(WARMUP)]);
+  await withFullGateway(async (url, _pid, db) => {
+    const warm = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, values.rate!, String(WARMUP)]);
     await new Promise((r) => warm.child.once('exit', r));
     const from = Date.now() + 500;
     const subs = await subscribers(url, 1000, 'latency', from, `per-user:${SECRET}`);
-    const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, '500', String(SECONDS)]);
+    const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, values.rate!, String(SECONDS)]);
     await new Promise((r) => sender.child.once('exit', r));
     await sleep(1000);
     const s = await subs.stop();
     const sent = JSON.parse(sender.output().trim().split('\n').at(-1)!) as { sent: number; accepted: number };
-    row('4 end to end', `latency p50 (500 events/s, ${s.connected} users watching their own)`, s.p50, 'ms', `${sent.accepted}/${sent.sent} accepted, ${s.received} delivered`);
+    row('4 end to end', `latency p50 (${values.rate} events/s, ${s.connected} users watching their own)`, s.p50, 'ms', `${sent.accepted}/${sent.sent} accepted, ${s.received} delivered`);
     row('4 end to end', 'latency p99', s.p99, 'ms');
     row('4 end to end', 'latency max', s.max, 'ms');
+    // Where the time goes: receipt to stored (recording, broker, processor).
+    const c = new pg.Client({ connectionString: db });
+    await c.connect();
+    const q = await c.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+         FROM (SELECT extract(epoch FROM processed_at - received_at) * 1000 AS ms FROM activity_events WHERE page_url = '/e2e') t`,
+    );
+    await c.end();
+    row('4 end to end', 'of which received to stored, p50', Number(q.rows[0].p50), 'ms', `p99 ${r2(Number(q.rows[0].p99))} ms`);
     ratio('end to end p50 ms', s.p50, 20, false);
     ratio('end to end p99 ms', s.p99, 100, false);
   });

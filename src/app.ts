@@ -7,6 +7,7 @@ import { BatchingPublisher } from './kafka/publisher';
 import { ConsumerGroups, topicSpecs } from './kafka/topics';
 import { BatchConsumer } from './kafka/batch-consumer';
 import { ActivityProcessor } from './processing/processor';
+import { BatchCoalescer } from './processing/coalescer';
 import { createLoaders } from './resolvers/loaders';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow, type StoredEvent } from './store/activity-store';
 import { FanoutConsumer } from './kafka/fanout-consumer';
@@ -149,8 +150,27 @@ export class App {
 
       let processor: BatchConsumer | undefined;
       if (config.roles.has('processor')) {
-        const logic = new ActivityProcessor({ store, publisher, topics: config.kafka.topics, afterStore: this.options.afterStore });
+        const storeSeconds = this.metrics.histogram('processor_store_seconds', 'Processor transaction per group of batches', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+        const publishSeconds = this.metrics.histogram('processor_publish_seconds', 'Processor publish per group of batches', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+        const groupEvents = this.metrics.histogram('processor_group_events', 'Events per processor transaction', [], [1, 10, 100, 1000, 5000, 10000, 50000]);
+        const logic = new ActivityProcessor({
+          store,
+          publisher,
+          topics: config.kafka.topics,
+          afterStore: this.options.afterStore,
+          onTimings: (s, p, n) => {
+            storeSeconds.observe(s);
+            publishSeconds.observe(p);
+            groupEvents.observe(n);
+          },
+        });
         const processed = this.metrics.counter('processor_events_total', 'Events handled by the processor', ['outcome']);
+        const coalescer = new BatchCoalescer(async (batches) => {
+          const r = await logic.processMany(batches);
+          processed.inc({ outcome: 'stored' }, r.inserted);
+          processed.inc({ outcome: 'duplicate' }, r.stored.length - r.inserted);
+          processed.inc({ outcome: 'dead-lettered' }, r.failed.length);
+        });
         const consumer = new BatchConsumer({
           kafka,
           logger,
@@ -160,12 +180,8 @@ export class App {
           maxWaitTimeInMs: config.consumer.maxWaitMs,
           maxBytesPerPartition: config.consumer.maxBytesPerPartition,
           concurrency: config.consumer.concurrency,
-          handle: async (topic, partition, records) => {
-            const r = await logic.process(topic, partition, records);
-            processed.inc({ outcome: 'stored' }, r.inserted);
-            processed.inc({ outcome: 'duplicate' }, r.stored.length - r.inserted);
-            processed.inc({ outcome: 'dead-lettered' }, r.failed.length);
-          },
+          // Partitions handled at once share one transaction and one publish.
+          handle: (topic, partition, records) => coalescer.submit({ topic, partition, records }),
         });
         await consumer.start();
         processor = consumer;

@@ -28,14 +28,20 @@ export interface BatchConsumerOptions {
   concurrency?: number;
   /** Start each partition of the first topic at this offset instead (replay). */
   seekTo?: Map<number, string>;
-  /** After a batch's offsets are committed. */
-  onCommitted?: (partition: number, nextOffset: string) => void;
+  /** After a batch was handled and its offsets resolved (committed with the next commit). */
+  onHandled?: (partition: number, nextOffset: string) => void;
+  /**
+   * How often handled offsets are committed, ms. Committing after every batch would add a broker
+   * round trip to every fetch cycle; a crash re-delivers at most this much, which the idempotent
+   * handler absorbs. 0 commits after every batch.
+   */
+  commitIntervalMs?: number;
 }
 
 /**
- * A consumer-group member that hands whole batches to a handler and commits each batch's
- * offsets after the handler resolves: at-least-once, and with an idempotent handler,
- * effectively once.
+ * A consumer-group member that hands whole batches to a handler and commits offsets only of
+ * batches whose handler resolved: at-least-once, and with an idempotent handler, effectively
+ * once. Commits go out every `commitIntervalMs` and when the consumer stops.
  */
 export class BatchConsumer {
   private consumer: Consumer | undefined;
@@ -60,11 +66,14 @@ export class BatchConsumer {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning });
+    const interval = o.commitIntervalMs ?? 500;
     await consumer.run({
-      autoCommit: false,
+      // Only offsets resolved after the handler resolved are ever committed.
+      autoCommit: true,
+      ...(interval > 0 ? { autoCommitInterval: interval } : {}),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.concurrency ?? 1,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         const records = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
         try {
@@ -73,11 +82,10 @@ export class BatchConsumer {
           this.log.warn({ err: (err as Error).message, partition: batch.partition, records: records.length }, 'batch failed; it will be delivered again');
           throw err;
         }
-        // resolveOffset moves this consumer's fetch position; commitOffsets records it in the group.
+        // resolveOffset moves this consumer's fetch position and marks the offset committable.
         resolveOffset(batch.lastOffset());
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-        o.onCommitted?.(batch.partition, next);
+        await commitOffsetsIfNecessary();
+        o.onHandled?.(batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
         await heartbeat();
       },
     });

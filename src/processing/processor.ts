@@ -64,6 +64,8 @@ export interface ProcessorDeps {
   afterStore?: (stored: StoredEvent[]) => Promise<void>;
   /** Publish to the DLQ and processed topics (a replay re-applies the log without repeating them). */
   publish?: boolean;
+  /** Seconds spent storing and publishing each group, for metrics. */
+  onTimings?: (storeSeconds: number, publishSeconds: number, events: number) => void;
 }
 
 /**
@@ -78,28 +80,45 @@ export class ActivityProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
   async process(topic: string, partition: number, records: ConsumedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
-    if (topic === this.deps.topics.alerts) return this.processAlerts(topic, partition, records);
+    return this.processMany([{ topic, partition, records }]);
+  }
+
+  /**
+   * Several partitions' batches of the activity topic in one transaction and one publish: the
+   * per-batch costs (writer lock, statements, produce round trip) are paid once for all of them.
+   */
+  async processMany(batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
+    const alerts = batches.filter((b) => b.topic === this.deps.topics.alerts);
+    const activity = batches.filter((b) => b.topic !== this.deps.topics.alerts);
+    let alertFailures: FailedRecord[] = [];
+    for (const b of alerts) alertFailures = alertFailures.concat((await this.processAlerts(b.topic, b.partition, b.records)).failed);
+    if (activity.length === 0) return { stored: [], inserted: 0, failed: alertFailures };
     const events: IncomingEvent[] = [];
     const failed: FailedRecord[] = [];
-    for (const r of records) {
-      const p = parseActivity(r.value);
-      if ('value' in p) {
-        events.push({ value: p.value, partition, offset: r.offset });
-      } else {
-        failed.push({ topic, partition, offset: r.offset, key: r.key?.toString('utf8') ?? null, reason: p.reason, rawValue: rawText(r.value) });
+    for (const { topic, partition, records } of activity) {
+      for (const r of records) {
+        const p = parseActivity(r.value);
+        if ('value' in p) {
+          events.push({ value: p.value, partition, offset: r.offset });
+        } else {
+          failed.push({ topic, partition, offset: r.offset, key: r.key?.toString('utf8') ?? null, reason: p.reason, rawValue: rawText(r.value) });
+        }
       }
     }
+    const t0 = performance.now();
     const { stored, inserted } = await this.deps.store.transaction((tx) => writeBatch(tx, events, failed));
+    const t1 = performance.now();
     await this.deps.afterStore?.(stored);
-    if (this.deps.publish === false) return { stored, inserted, failed };
+    if (this.deps.publish === false) return { stored, inserted, failed: [...alertFailures, ...failed] };
 
-    const outgoing = this.deadLetters(records, failed);
+    const outgoing = activity.flatMap((b) => this.deadLetters(b.records, failed.filter((f) => f.partition === b.partition && f.topic === b.topic)));
     for (const e of stored) {
       const message: ProcessedEventMessage = { ...e, cursor: encodeCursor('ev', e.seq) };
       outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value: JSON.stringify(message), headers: activityHeaders(e) });
     }
     if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
-    return { stored, inserted, failed };
+    this.deps.onTimings?.((t1 - t0) / 1000, (performance.now() - t1) / 1000, events.length);
+    return { stored, inserted, failed: [...alertFailures, ...failed] };
   }
 
   /** Alerts are stored (deduplicated by alertId) and move their users' risk scores; bad ones are dead letters. */

@@ -88,7 +88,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
         result.inserted += r.inserted;
         result.failed += r.failed.length;
       },
-      onCommitted: (partition, next) => {
+      onHandled: (partition, next) => {
         if (BigInt(next) >= endOf.get(partition)!) {
           pending.delete(partition);
           if (pending.size === 0) finish();
