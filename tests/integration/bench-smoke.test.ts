@@ -1,0 +1,30 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+/** Keeps `npm run bench` working: every scenario for a second, at toy sizes. Figures are not judged here. */
+describe('the benchmark harness', () => {
+  it('runs every scenario and reports figures for each', async () => {
+    const build = spawnSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.build.json')], { encoding: 'utf8' });
+    expect(build.status).toBe(0);
+    const out = await new Promise<string>((resolve) => {
+      const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'benchmarks', 'run.ts'), '--seconds', '1', '--subscribers', '50', '--events', '3000', '--rate', '50'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.stderr.on('data', (d) => (text += d));
+      child.once('exit', () => resolve(text));
+    });
+    expect(out).not.toMatch(/FAILED/);
+    const file = /results: (\S+\.json)/.exec(out)?.[1];
+    expect(file).toBeDefined();
+    const results = JSON.parse(readFileSync(file!, 'utf8')) as { rows: Array<{ scenario: string; value: number }>; ratios: unknown[] };
+    const scenarios = new Set(results.rows.map((r) => r.scenario.split(' ')[0]));
+    expect([...scenarios].sort()).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(results.rows.every((r) => Number.isFinite(r.value))).toBe(true);
+    expect(results.ratios.length).toBeGreaterThanOrEqual(11);
+  }, 300_000);
+});
