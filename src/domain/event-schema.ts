@@ -67,6 +67,11 @@ function messageOf(e: ErrorObject): string {
   }
 }
 
+/** One ajv error as an input problem: its field path under `prefix` and a readable message. */
+export function ajvProblem(e: ErrorObject, prefix: string): InputProblem {
+  return { path: prefix + pathOf(e), message: messageOf(e) };
+}
+
 /**
  * Validates a value against the activity schema; returns every problem, each with its field
  * path under `prefix` (`inputs.3.` for the fourth input of a batch). An empty list means valid.
@@ -80,7 +85,7 @@ export function validateActivityValue(value: unknown, prefix = ''): InputProblem
       if (e.keyword === 'if') continue;
       // The branches of anyOf are summarised by the anyOf error itself.
       if (e.schemaPath.includes('/anyOf/')) continue;
-      problems.push({ path: prefix + pathOf(e), message: messageOf(e) });
+      problems.push(ajvProblem(e, prefix));
     }
   }
   const props = (value as { properties?: unknown } | null)?.properties;

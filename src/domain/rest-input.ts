@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import type { InputProblem } from '../errors';
 import { projectRoot } from '../paths';
 import { parseInstant } from '../schema/common/scalars';
 import type { RecordInput } from './activity';
+import { ajvProblem } from './event-schema';
 
 const VALUE_SCHEMA_ID = 'https://activity-gateway.dev/schemas/activity-event.v1.json';
 
@@ -41,26 +42,6 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-function problem(e: ErrorObject, prefix: string): InputProblem {
-  const base = e.instancePath.split('/').slice(1).join('.');
-  const p = e.params as Record<string, unknown>;
-  const child = e.keyword === 'required' ? String(p.missingProperty) : e.keyword === 'additionalProperties' ? String(p.additionalProperty) : '';
-  const path = prefix + [base, child].filter((x) => x !== '').join('.');
-  const message =
-    e.keyword === 'required'
-      ? 'is required'
-      : e.keyword === 'additionalProperties'
-        ? 'is not a known field'
-        : e.keyword === 'format'
-          ? p.format === 'uuid' ? 'must be a UUID' : 'must be an ISO-8601 date-time'
-          : e.keyword === 'enum'
-            ? `must be one of ${(p.allowedValues as unknown[]).filter((v) => v !== null).join(', ')}`
-            : e.keyword === 'type'
-              ? `must be ${String(p.type).replace(',null', '').replace(',', ' or ')}`
-              : (e.message ?? 'is invalid');
-  return { path, message };
-}
-
 /**
  * Parses one REST event body into a RecordInput, or lists what is wrong with it (paths under
  * `prefix`, `batch.3.` for the fourth of a batch). Per-type rules are checked later, on the
@@ -69,7 +50,7 @@ function problem(e: ErrorObject, prefix: string): InputProblem {
 export function parseRestEvent(body: unknown, prefix: string): { input: RecordInput } | { problems: InputProblem[] } {
   const validate = validator();
   if (!validate(body)) {
-    return { problems: (validate.errors ?? []).map((e) => problem(e, prefix)) };
+    return { problems: (validate.errors ?? []).map((e) => ajvProblem(e, prefix)) };
   }
   const b = body as Record<string, unknown> & { type: RecordInput['type'] };
   const date = (v: unknown): Date | null => (typeof v === 'string' ? parseInstant(v) : null);
