@@ -60,10 +60,10 @@ export interface Proc {
 }
 
 /** Starts a Node process running compiled JS (or TS through tsx), keeping the tail of its output. */
-export function start(script: string, env: Record<string, string>, args: string[] = []): Proc {
+export function start(script: string, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = []): Proc {
   const isTs = script.endsWith('.ts');
   const cmd = isTs ? join(ROOT, 'node_modules', '.bin', 'tsx') : process.execPath;
-  const child = spawn(cmd, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, [...nodeArgs, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20_000);
@@ -130,9 +130,18 @@ export function gatewayEnv(prefix: string, dbUrl: string, port: number, extra: R
   };
 }
 
+/**
+ * Node options for a gateway process: with `--profile` (BENCH_PROFILE_DIR), each gateway writes a
+ * V8 CPU profile there when it stops (`npm run bench:profile` summarizes them).
+ */
+export function gatewayNodeArgs(label: string): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${label}-${Date.now()}.cpuprofile`] : [];
+}
+
 /** Starts the compiled gateway and waits until /ready answers 200. */
-export async function gateway(env: Record<string, string>): Promise<Proc & { url: string }> {
-  const p = start(join(ROOT, 'dist', 'src', 'main.js'), env);
+export async function gateway(env: Record<string, string>, label = 'gateway'): Promise<Proc & { url: string }> {
+  const p = start(join(ROOT, 'dist', 'src', 'main.js'), env, [], gatewayNodeArgs(label));
   const url = `http://127.0.0.1:${env.PORT}`;
   try {
     await until(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined), 90_000, 'the gateway to be ready');

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
 import {
-  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, freePort, gateway, gatewayEnv, load, metric, rssMb, schema, sleep, start, until,
+  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
 } from './lib';
 
 const { values } = parseArgs({
@@ -19,8 +19,13 @@ const { values } = parseArgs({
     subscribers: { type: 'string', default: '10000' },
     events: { type: 'string', default: '100000' },
     rate: { type: 'string', default: '500' },
+    profile: { type: 'boolean', default: false },
   },
 });
+if (values.profile) {
+  process.env.BENCH_PROFILE_DIR = join(ROOT, 'bench-results', 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
+}
 const SECONDS = Number(values.seconds);
 const WARMUP = Math.max(1, Math.round(SECONDS / 5));
 const only = values.only ? new Set(values.only.split(',')) : null;
@@ -63,7 +68,7 @@ async function withDb<T>(f: (url: string) => Promise<T>): Promise<T> {
 async function ingestSingle(): Promise<void> {
   await withDb(async (db) => {
     const port = await freePort();
-    const gw = await gateway(gatewayEnv(prefix(), db, port, { ROLES: 'gateway' }));
+    const gw = await gateway(gatewayEnv(prefix(), db, port, { ROLES: 'gateway' }), 'ingest-single');
     try {
       const run = async (body: string) => {
         await load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
@@ -106,7 +111,7 @@ async function ingestBatch(): Promise<void> {
   await withDb(async (db) => {
     const port = await freePort();
     const p = prefix();
-    const gw = await gateway(gatewayEnv(p, db, port, { ROLES: 'gateway', MAX_BODY_BYTES: String(4 * 1024 * 1024) }));
+    const gw = await gateway(gatewayEnv(p, db, port, { ROLES: 'gateway', MAX_BODY_BYTES: String(4 * 1024 * 1024) }), 'ingest-batch');
     try {
       const headers = { ...json, authorization: `Bearer ${SERVICE}` };
       const body = BATCH(100);
@@ -136,19 +141,22 @@ async function processing(): Promise<void> {
     const p = prefix();
     const port = await freePort();
     // The gateway role creates the topics; then the topic is filled and a processor started.
-    const creator = await gateway(gatewayEnv(p, db, port, { ROLES: 'gateway' }));
+    const creator = await gateway(gatewayEnv(p, db, port, { ROLES: 'gateway' }), 'topic-creator');
     await creator.stop();
     const fill = start(join(ROOT, 'benchmarks', 'bare-producer.ts'), { KAFKA_BROKERS: BROKERS }, ['fill', `${p}.activities`, String(n), '500', '8']);
     await new Promise((res) => fill.child.once('exit', res));
     const client = new pg.Client({ connectionString: db });
     await client.connect();
     const count = async () => Number((await client.query('SELECT count(*)::int AS n FROM activity_events')).rows[0].n);
-    const proc = start(join(ROOT, 'dist', 'src', 'main.js'), gatewayEnv(p, db, await freePort(), { ROLES: 'processor' }));
+    const proc = start(join(ROOT, 'dist', 'src', 'main.js'), gatewayEnv(p, db, await freePort(), { ROLES: 'processor' }), [], gatewayNodeArgs('processing'));
     try {
       await until(async () => ((await count()) > 0 ? true : undefined), 120_000, 'the first stored events');
       const t0 = performance.now();
       const c0 = await count();
+      const progress = setInterval(() => void count().then((c) => process.stderr.write(`processing: ${c} stored after ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)), 1000);
+      progress.unref();
       await until(async () => ((await count()) >= n ? true : undefined), 600_000, `${n} stored events`);
+      clearInterval(progress);
       const rate = (n - c0) / ((performance.now() - t0) / 1000);
       row('3 processing', `processor, ${n} events`, rate, 'events/s');
 
@@ -174,15 +182,16 @@ async function processing(): Promise<void> {
       ratio('processing / plain inserts', rate / plain, 0.5);
     } finally {
       await proc.stop();
+      if (process.env.BENCH_LOG) writeFileSync(process.env.BENCH_LOG, proc.output());
       await client.end();
     }
   });
 }
 
 /** Scenarios 4 and 5 need subscribers: a gateway with every role, subscribers in their own process. */
-async function withFullGateway(f: (url: string, pid: number, db: string) => Promise<void>): Promise<void> {
+async function withFullGateway(label: string, f: (url: string, pid: number, db: string) => Promise<void>): Promise<void> {
   await withDb(async (db) => {
-    const gw = await gateway(gatewayEnv(prefix(), db, await freePort()));
+    const gw = await gateway(gatewayEnv(prefix(), db, await freePort()), label);
     try {
       await f(gw.url, gw.pid, db);
     } finally {
@@ -209,7 +218,7 @@ async function subscribers(url: string, count: number, mode: 'latency' | 'count'
  * narrowed to themselves): from sending the mutation to the subscriber receiving the event.
  */
 async function endToEnd(): Promise<void> {
-  await withFullGateway(async (url, _pid, db) => {
+  await withFullGateway('end-to-end', async (url, _pid, db) => {
     const warm = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, values.rate!, String(WARMUP)]);
     await new Promise((r) => warm.child.once('exit', r));
     const from = Date.now() + 500;
@@ -239,7 +248,7 @@ async function endToEnd(): Promise<void> {
 /** Scenario 5: many idle-ish subscribers and a steady stream: memory and CPU per delivered message. */
 async function fanout(): Promise<void> {
   const n = Number(values.subscribers);
-  await withFullGateway(async (url, pid) => {
+  await withFullGateway('fanout', async (url, pid) => {
     const rssBefore = rssMb(pid);
     const subs = await subscribers(url, n, 'count', 0);
     const rssIdle = rssMb(pid);
@@ -262,7 +271,7 @@ async function fanout(): Promise<void> {
 
 /** Scenario 6: processedEvents(first: 100) with user fields over a populated store. */
 async function queries(): Promise<void> {
-  await withFullGateway(async (url) => {
+  await withFullGateway('queries', async (url) => {
     const fill = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, '1000', '5']);
     await new Promise((r) => fill.child.once('exit', r));
     await until(async () => {

@@ -159,6 +159,7 @@ export class App {
           topics: config.kafka.topics,
           afterStore: this.options.afterStore,
           onTimings: (s, p, n) => {
+            logger.debug({ events: n, storeSeconds: s, publishSeconds: p }, 'processor group');
             storeSeconds.observe(s);
             publishSeconds.observe(p);
             groupEvents.observe(n);

@@ -92,17 +92,24 @@ export class KafkaAdmin {
     return missing.map((s) => s.name);
   }
 
-  private readonly partitionCache = new Map<string, number>();
+  private readonly partitionCache = new Map<string, Promise<number>>();
 
-  /** Partition count of one topic, from metadata once and then from memory. */
-  async partitionCount(topic: string): Promise<number> {
-    const known = this.partitionCache.get(topic);
-    if (known !== undefined) return known;
-    const counts = await this.partitionCounts([topic]);
-    const n = counts.get(topic);
-    if (n === undefined || n === 0) throw new InfrastructureError(`Kafka: topic ${topic} does not exist`, false);
-    this.partitionCache.set(topic, n);
-    return n;
+  /**
+   * Partition count of one topic, from metadata once and then from memory. Concurrent callers
+   * share one metadata request; a failed lookup is not remembered.
+   */
+  partitionCount(topic: string): Promise<number> {
+    let known = this.partitionCache.get(topic);
+    if (!known) {
+      known = this.partitionCounts([topic]).then((counts) => {
+        const n = counts.get(topic);
+        if (n === undefined || n === 0) throw new InfrastructureError(`Kafka: topic ${topic} does not exist`, false);
+        return n;
+      });
+      known.catch(() => this.partitionCache.delete(topic));
+      this.partitionCache.set(topic, known);
+    }
+    return known;
   }
 
   /** Partition count of each named topic that exists. */

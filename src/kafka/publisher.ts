@@ -112,7 +112,9 @@ export class BatchingPublisher {
   async publish(records: OutgoingRecord[]): Promise<RecordPosition[]> {
     if (this.stopped) throw new InfrastructureError('Kafka publisher is stopped', false);
     if (records.length === 0) return [];
-    const partitions = await Promise.all(records.map((r) => this.partitionFor(r)));
+    const counts = new Map<string, number>();
+    for (const r of records) if (!counts.has(r.topic)) counts.set(r.topic, await this.options.partitionsOf(r.topic));
+    const partitions = records.map((r) => this.partitionFor(r, counts.get(r.topic)!));
     // Split what would not fit one produce request; the parts are queued, and so sent, in order.
     const budget = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     const parts: Array<{ records: OutgoingRecord[]; partitions: number[]; bytes: number }> = [];
@@ -152,9 +154,15 @@ export class BatchingPublisher {
     });
   }
 
-  private async partitionFor(record: OutgoingRecord): Promise<number> {
-    const count = await this.options.partitionsOf(record.topic);
-    const partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] }));
+  /** KafkaJS's partitioner wants partition metadata; only the count matters to it. */
+  private readonly metadataFor = new Map<number, Array<{ partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number; offlineReplicas: number[] }>>();
+
+  private partitionFor(record: OutgoingRecord, count: number): number {
+    let partitionMetadata = this.metadataFor.get(count);
+    if (!partitionMetadata) {
+      partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] }));
+      this.metadataFor.set(count, partitionMetadata);
+    }
     return this.partitioner({ topic: record.topic, partitionMetadata, message: { key: record.key, value: null } });
   }
 

@@ -131,6 +131,32 @@ export function toProfile(r: ProfileRow): ProfileState {
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
+/** An event as the row it was just inserted as (what `toStoredEvent` would read back). */
+function storedFrom(e: IncomingEvent, seq: number, processedAt: string): StoredEvent {
+  const x = e.value;
+  return {
+    schemaVersion: 1,
+    seq,
+    eventId: x.eventId,
+    userId: x.userId,
+    type: x.type,
+    occurredAt: x.occurredAt,
+    receivedAt: x.receivedAt,
+    processedAt,
+    sessionId: x.sessionId ?? null,
+    contentId: x.contentId ?? null,
+    pageUrl: x.pageUrl ?? null,
+    referrer: x.referrer ?? null,
+    properties: x.properties ?? {},
+    device: x.device ?? null,
+    location: x.location ?? null,
+    ipAddress: x.ipAddress ?? null,
+    userAgent: x.userAgent ?? null,
+    partition: e.partition,
+    offset: String(e.offset),
+  };
+}
+
 /**
  * Writes one consumed batch in the caller's transaction: events (a stored eventId is skipped),
  * the profiles of the users whose events are new, their sessions, and failed records. Eight
@@ -143,35 +169,44 @@ export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed:
   const stored = new Map<string, SequencedEvent>();
   if (events.length > 0) {
     // Under the lock no other writer commits: the newest stored event precedes this batch.
-    const base = Number((await tx.query<{ max: number }>('SELECT coalesce(max(seq), 0) AS max FROM activity_events')).rows[0]!.max);
+    // processed_at defaults to now(), the transaction's start, the same for every row.
+    const head = (await tx.query<{ max: number; now: Date | string }>('SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events')).rows[0]!;
+    const base = Number(head.max);
+    const processedAt = iso(head.now);
     const v = events.map((e) => e.value);
-    const r = await tx.query<EventRow>(
+    // Only the new rows' keys come back: the rest of each stored row is what was sent.
+    const r = await tx.query<{ seq: number | string; event_id: string }>(
       `INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
          referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
          $8::text[], $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::int[], $16::bigint[])
        ON CONFLICT (event_id) DO NOTHING
-       RETURNING ${EVENT_COLUMNS}`,
+       RETURNING seq, event_id`,
       [
         v.map((x) => x.eventId),
         v.map((x) => x.userId),
         v.map((x) => x.type),
         v.map((x) => x.occurredAt),
         v.map((x) => x.receivedAt),
-        v.map((x) => x.sessionId),
-        v.map((x) => x.contentId),
-        v.map((x) => x.pageUrl),
-        v.map((x) => x.referrer),
-        v.map((x) => JSON.stringify(x.properties)),
+        v.map((x) => x.sessionId ?? null),
+        v.map((x) => x.contentId ?? null),
+        v.map((x) => x.pageUrl ?? null),
+        v.map((x) => x.referrer ?? null),
+        v.map((x) => JSON.stringify(x.properties ?? {})),
         v.map((x) => json(x.device)),
         v.map((x) => json(x.location)),
-        v.map((x) => x.ipAddress),
-        v.map((x) => x.userAgent),
+        v.map((x) => x.ipAddress ?? null),
+        v.map((x) => x.userAgent ?? null),
         events.map((e) => e.partition),
         events.map((e) => e.offset),
       ],
     );
-    inserted = r.rows.map(toStoredEvent).sort((a, b) => a.seq - b.seq);
+    // A batch may hold one eventId twice (a producer retry): the first occurrence is the row.
+    const firstOf = new Map<string, IncomingEvent>();
+    for (const e of events) if (!firstOf.has(e.value.eventId)) firstOf.set(e.value.eventId, e);
+    inserted = r.rows
+      .map((row) => storedFrom(firstOf.get(row.event_id)!, Number(row.seq), processedAt))
+      .sort((a, b) => a.seq - b.seq);
     let prev = base;
     for (const e of inserted) {
       stored.set(e.eventId, { ...e, prevSeq: prev });

@@ -64,6 +64,26 @@ describe('the local Kafka broker', () => {
   });
 });
 
+describe('partition counts', () => {
+  it('are looked up once however many callers ask at the same time, and a failed lookup is asked again', async () => {
+    const kafka = createKafka({ brokers: [BROKERS], clientId: uniqueName('counts'), logger: createLogger('silent') });
+    const admin = new KafkaAdmin(kafka);
+    await admin.start();
+    leftovers.add(() => admin.stop());
+    const topic = uniqueName('counted');
+    await admin.ensureTopics([{ role: 'processed', name: topic, partitions: 3 }]);
+    const lookups = jest.spyOn(admin, 'partitionCounts');
+    // A processor's first publish asks for every record at once.
+    const counts = await Promise.all(Array.from({ length: 5_000 }, () => admin.partitionCount(topic)));
+    expect(new Set(counts)).toEqual(new Set([3]));
+    expect(lookups).toHaveBeenCalledTimes(1);
+    const missing = uniqueName('missing');
+    await expect(admin.partitionCount(missing)).rejects.toThrow();
+    await expect(admin.partitionCount(missing)).rejects.toThrow();
+    expect(lookups).toHaveBeenCalledTimes(3);
+  });
+});
+
 describe('the batching publisher', () => {
   it('splits a publish larger than a broker record batch into several requests, in order, with each position right', async () => {
     const kafka = createKafka({ brokers: [BROKERS], clientId: uniqueName('pub'), logger: createLogger('silent') });

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store';
 import { migrate, readMigrations } from '../../src/store/migrate';
 import { projectRoot } from '../../src/paths';
+import { EVENT_COLUMNS, toStoredEvent, writeBatch, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
+import type { ActivityValue } from '../../src/domain/activity';
 import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
 
 const leftovers = new Leftovers();
@@ -71,6 +73,31 @@ describe('the store', () => {
     leftovers.add(() => second.close());
     const r = await second.query<{ event_id: string }>('SELECT event_id FROM activity_events');
     expect(r.rows.map((x) => x.event_id)).toEqual(['e-1']);
+  });
+
+  it('returns each written event exactly as it reads back from PostgreSQL', async () => {
+    const schema = await throwawaySchema();
+    leftovers.add(() => schema.drop());
+    const store = await openStore({ databaseUrl: PG_URL, pgliteDir: 'unused', schema: schema.name });
+    leftovers.add(() => store.close());
+    const full: ActivityValue = {
+      schemaVersion: 1, eventId: 'w-1', userId: 'u-1', type: 'PURCHASE' as ActivityValue['type'], occurredAt: '2024-01-15T10:30:45.123Z', receivedAt: '2024-01-15T10:30:46.000Z',
+      sessionId: 's-1', contentId: 'p-1', pageUrl: '/checkout', referrer: 'https://example.com/', properties: { zeta: 1, amount: 12.5, nested: { b: [1, 'x'], a: null } },
+      device: { type: 'MOBILE', os: 'iOS', browser: 'Safari' } as ActivityValue['device'], location: { country: 'DE', city: 'Berlin' } as ActivityValue['location'], ipAddress: '203.0.113.9', userAgent: 'UA',
+    };
+    // A value from another producer may leave the optional fields out.
+    const sparse = { schemaVersion: 1, eventId: 'w-2', userId: 'u-2', type: 'PAGE_VIEW', occurredAt: '2024-01-15T10:31:00.000Z', receivedAt: '2024-01-15T10:31:00.500Z', properties: {} } as unknown as ActivityValue;
+    const events: IncomingEvent[] = [
+      { value: full, partition: 3, offset: '17' },
+      { value: sparse, partition: 1, offset: '123456789012' },
+      { value: { ...full, userId: 'u-ignored' }, partition: 4, offset: '2' }, // the same eventId again: the first one is the row
+    ];
+    const { stored, inserted } = await store.transaction((tx) => writeBatch(tx, events, []));
+    expect(inserted).toBe(2);
+    const rows = await store.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM activity_events ORDER BY seq`);
+    expect(stored.map(({ prevSeq: _p, ...e }) => e)).toEqual(rows.rows.map(toStoredEvent));
+    expect(stored.map((e) => e.prevSeq)).toEqual([0, stored[0]!.seq]);
+    expect(stored[1]!.offset).toBe('123456789012');
   });
 
   it('counts the statements it runs', async () => {
