@@ -61,5 +61,7 @@ export function parseAlert(value: Buffer | null): { alert: FraudAlertMessage } |
   if (!compiled(parsed)) {
     return { reason: `schema: ${(compiled.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ')}`.slice(0, 1000) };
   }
+  // PostgreSQL's text and jsonb cannot hold U+0000 (the raw text has it only as an escape).
+  if (value.includes('\\u0000') && JSON.stringify(parsed).includes('\\u0000')) return { reason: 'schema: must not contain U+0000' };
   return { alert: { ...parsed, detectedAt: new Date(parsed.detectedAt).toISOString() } };
 }

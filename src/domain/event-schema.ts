@@ -88,6 +88,7 @@ export function validateActivityValue(value: unknown, prefix = ''): InputProblem
       problems.push(ajvProblem(e, prefix));
     }
   }
+  if (value !== null && typeof value === 'object') nulProblems(value as Record<string, unknown>, prefix, problems);
   const props = (value as { properties?: unknown } | null)?.properties;
   if (props && typeof props === 'object') {
     const size = Buffer.byteLength(JSON.stringify(props));
@@ -96,6 +97,23 @@ export function validateActivityValue(value: unknown, prefix = ''): InputProblem
     }
   }
   return dedupe(problems);
+}
+
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000, so a value with one could never be stored:
+ * every string and key, at any depth, must be free of it.
+ */
+function nulProblems(value: Record<string, unknown> | unknown[], path: string, problems: InputProblem[], depth = 0): void {
+  if (depth > 32) return; // the size limits bound real values long before this
+  for (const [k, v] of Object.entries(value)) {
+    const here = `${path}${k}`;
+    if (k.includes('\u0000')) problems.push({ path: path.replace(/\.$/, ''), message: 'must not contain U+0000 in a key' });
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) problems.push({ path: here, message: 'must not contain U+0000' });
+    } else if (v !== null && typeof v === 'object') {
+      nulProblems(v as Record<string, unknown>, `${here}.`, problems, depth + 1);
+    }
+  }
 }
 
 function dedupe(problems: InputProblem[]): InputProblem[] {

@@ -116,24 +116,31 @@ describe('the activity processor', () => {
     expect(p.data.userProfile.sessionCount).toBe(1);
   });
 
-  it('sends garbage, arrays and schema violations to the DLQ with their headers, lists them, and processes what is around them', async () => {
+  it('sends garbage, arrays, schema violations and NUL characters to the DLQ with their headers, lists them, and processes what is around them', async () => {
     const gw = await startGateway(leftovers);
     const before = value({ userId: 'dlq-user', pageUrl: '/before' });
     const after = value({ userId: 'dlq-user', pageUrl: '/after' });
     const garbage = Buffer.from([0xff, 0xfe, 0x7b, 0x80]);
     const badSchema = JSON.stringify(value({ userId: 'dlq-user', type: 'PURCHASE', properties: { price: -1 } }));
+    // PostgreSQL text and jsonb cannot hold U+0000: valid JSON with one must not stop the processor.
+    const nulInJson = JSON.stringify(value({ userId: 'dlq-user', pageUrl: '/a\u0000b' }));
+    const nulByte = Buffer.from([0x7b, 0x00, 0x7d]);
     await produce(gw, [
       { key: 'dlq-user', value: JSON.stringify(before) },
       { key: 'dlq-user', value: garbage },
       { key: 'dlq-user', value: '[1,2,3]' },
       { key: 'dlq-user', value: badSchema },
+      { key: 'dlq-user', value: nulInJson },
+      { key: 'dlq-user', value: nulByte },
       { key: 'dlq-user', value: JSON.stringify(after) },
     ]);
-    const dead = await readTopic(kafka, gw.config.kafka.topics.dlq, 3);
-    expect(dead).toHaveLength(3);
+    const dead = await readTopic(kafka, gw.config.kafka.topics.dlq, 5);
+    expect(dead).toHaveLength(5);
     expect(dead[0]!.value.equals(garbage)).toBe(true);
     expect(dead[1]!.value.toString()).toBe('[1,2,3]');
     expect(dead[2]!.value.toString()).toBe(badSchema);
+    expect(dead[3]!.value.toString()).toBe(nulInJson);
+    expect(dead[4]!.value.equals(nulByte)).toBe(true);
     for (const [i, d] of dead.entries()) {
       expect(d.key).toBe('dlq-user');
       expect(d.headers['dlq-source-topic']).toBe(gw.config.kafka.topics.activity);
@@ -143,12 +150,15 @@ describe('the activity processor', () => {
     expect(dead[0]!.headers['dlq-reason']).toMatch(/^not JSON/);
     expect(dead[1]!.headers['dlq-reason']).toMatch(/not a JSON object/);
     expect(dead[2]!.headers['dlq-reason']).toMatch(/contentId|price/);
+    expect(dead[3]!.headers['dlq-reason']).toMatch(/pageUrl must not contain U\+0000/);
+    expect(dead[4]!.headers['dlq-reason']).toMatch(/^not JSON/);
 
     const failed = await graphql(gw.url, '{ failedEvents(first: 10) { totalCount edges { node { topic offset key reason rawValue } } } }', {}, admin);
-    expect(failed.data.failedEvents.totalCount).toBe(3);
-    expect(failed.data.failedEvents.edges.map((e: any) => e.node.offset)).toEqual(['1', '2', '3']);
+    expect(failed.data.failedEvents.totalCount).toBe(5);
+    expect(failed.data.failedEvents.edges.map((e: any) => e.node.offset)).toEqual(['1', '2', '3', '4', '5']);
     expect(failed.data.failedEvents.edges[0].node.rawValue).toBe('\uFFFD\uFFFD{\uFFFD');
     expect(failed.data.failedEvents.edges[1].node.rawValue).toBe('[1,2,3]');
+    expect(failed.data.failedEvents.edges[4].node.rawValue).toBe('{\uFFFD}');
 
     const events = await sql<{ page_url: string }>(gw, 'SELECT page_url FROM activity_events ORDER BY seq');
     expect(events.map((e) => e.page_url)).toEqual(['/before', '/after']);

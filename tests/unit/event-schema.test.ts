@@ -73,6 +73,15 @@ describe('the activity value schema', () => {
     expect(paths(value({ properties: [] }))).toEqual(['input.properties']);
   });
 
+  it('refuses U+0000 in any string or key, at any depth (PostgreSQL cannot store it)', () => {
+    expect(paths(value({ pageUrl: '/a\u0000' }))).toEqual(['input.pageUrl']);
+    expect(paths(value({ properties: { tags: ['ok', 'bad\u0000'] } }))).toEqual(['input.properties.tags.1']);
+    expect(paths(value({ properties: { nested: { 'k\u0000': 1 } } }))).toEqual(['input.properties.nested']);
+    expect(paths(value({ device: { type: 'MOBILE', os: 'i\u0000OS' } }))).toEqual(['input.device.os']);
+    expect(validateActivityValue(value({ pageUrl: '/\u0000' }))[0]!.message).toBe('must not contain U+0000');
+    expect(paths(value({ pageUrl: '/a\\u0000 is only text' }))).toEqual([]);
+  });
+
   it('reports every problem of an input together, each with its path', () => {
     const problems = validateActivityValue(
       value({ type: 'PURCHASE', properties: { price: -5 }, device: { type: 'PHONE', colour: 'red' } }),
