@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -188,4 +188,29 @@ export async function load(o: { url: string; body?: string; headers?: Record<str
     duration: number;
   };
   return { requests: r.requests.total, perSecond: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}
+
+/** CPU seconds used so far by the broker (java) and by every PostgreSQL process, from /proc. */
+export function serviceCpu(): { broker: number; postgres: number } {
+  let broker = 0;
+  let postgres = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (comm === 'java' && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('kafka.Kafka')) broker += cpuSeconds(Number(entry));
+      else if (comm === 'postgres' || comm.startsWith('postgres')) postgres += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { broker, postgres };
+}
+
+/** CPU seconds of the gateway, the broker and PostgreSQL between two readings, as a note. */
+export function cpuShare(before: { gateway: number; broker: number; postgres: number }, wallSeconds: number, gatewayPid: number): string {
+  const now = { gateway: cpuSeconds(gatewayPid), ...serviceCpu() };
+  const f = (x: number) => `${(x / wallSeconds).toFixed(2)} cores`;
+  return `CPU over ${wallSeconds.toFixed(1)} s: gateway ${f(now.gateway - before.gateway)}, broker ${f(now.broker - before.broker)}, PostgreSQL ${f(now.postgres - before.postgres)}`;
 }

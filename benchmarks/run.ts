@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
 import {
-  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
+  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, cpuShare, serviceCpu, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
 } from './lib';
 
 const { values } = parseArgs({
@@ -152,13 +152,14 @@ async function processing(): Promise<void> {
     try {
       await until(async () => ((await count()) > 0 ? true : undefined), 120_000, 'the first stored events');
       const t0 = performance.now();
+      const cpu0 = { gateway: cpuSeconds(proc.pid), ...serviceCpu() };
       const c0 = await count();
       const progress = setInterval(() => void count().then((c) => process.stderr.write(`processing: ${c} stored after ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)), 1000);
       progress.unref();
       await until(async () => ((await count()) >= n ? true : undefined), 600_000, `${n} stored events`);
       clearInterval(progress);
       const rate = (n - c0) / ((performance.now() - t0) / 1000);
-      row('3 processing', `processor, ${n} events`, rate, 'events/s');
+      row('3 processing', `processor, ${n} events`, rate, 'events/s', cpuShare(cpu0, (performance.now() - t0) / 1000, proc.pid));
 
       // Ceiling: the same rows by plain INSERT … SELECT unnest, 2,000 per statement.
       await client.query('CREATE TABLE plain_rows (LIKE activity_events INCLUDING DEFAULTS INCLUDING INDEXES)');

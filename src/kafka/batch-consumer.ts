@@ -7,6 +7,14 @@ export interface ConsumedBatchRecord {
   offset: string;
 }
 
+/**
+ * What a handler may return: work that goes on after it (publishing what a batch produced)
+ * and must succeed before the batch counts as handled. The consumer fetches on meanwhile.
+ */
+export interface Deferred {
+  settled: Promise<void>;
+}
+
 export interface BatchConsumerOptions {
   kafka: Kafka;
   groupId: string;
@@ -14,10 +22,12 @@ export interface BatchConsumerOptions {
   topics: string[];
   logger: Logger;
   /**
-   * Handles one batch of one partition. Offsets are committed only after it resolves; when it
-   * throws, the consumer backs off, restarts and the batch is delivered again.
+   * Handles one batch of one partition. Its offsets are committed only after it resolves (and
+   * after the `settled` of what it returns resolves). When it throws, the consumer backs off,
+   * restarts from the committed offsets, and the batch is delivered again; when `settled`
+   * rejects, the partition goes back to that batch and everything after it is delivered again.
    */
-  handle: (topic: string, partition: number, records: ConsumedBatchRecord[]) => Promise<void>;
+  handle: (topic: string, partition: number, records: ConsumedBatchRecord[]) => Promise<void | Deferred>;
   /** Where a group with no committed offsets starts. */
   fromBeginning: boolean;
   /** How long a fetch waits for data before returning empty, ms: the latency floor at low load. */
@@ -28,24 +38,46 @@ export interface BatchConsumerOptions {
   concurrency?: number;
   /** Start each partition of the first topic at this offset instead (replay). */
   seekTo?: Map<number, string>;
-  /** After a batch was handled and its offsets resolved (committed with the next commit). */
+  /** After a batch was handled, its deferred work included (committed with the next commit). */
   onHandled?: (partition: number, nextOffset: string) => void;
   /**
    * How often handled offsets are committed, ms. Committing after every batch would add a broker
    * round trip to every fetch cycle; a crash re-delivers at most this much, which the idempotent
-   * handler absorbs. 0 commits after every batch.
+   * handler absorbs. 0 commits as soon as a batch is handled.
    */
   commitIntervalMs?: number;
 }
 
+interface Position {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
 /**
  * A consumer-group member that hands whole batches to a handler and commits offsets only of
- * batches whose handler resolved: at-least-once, and with an idempotent handler, effectively
- * once. Commits go out every `commitIntervalMs` and when the consumer stops.
+ * batches that were handled: at-least-once, and with an idempotent handler, effectively once.
+ *
+ * A handler may hand back deferred work (a publish), so the next batch is fetched and handled
+ * while the previous one's work completes. KafkaJS fetches from the offsets it was told are
+ * resolved, so this class resolves them when the handler returns and commits them itself, per
+ * partition in order, only once the deferred work succeeded. When deferred work fails, the
+ * partition is sent back to the first offset of that batch (later batches of it were handled
+ * too, and are handled again: the handler is idempotent) and nothing past it is committed.
  */
 export class BatchConsumer {
   private consumer: Consumer | undefined;
   private readonly log: Logger;
+  /** Per partition: the deferred work of its batches, in order. */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Per partition: bumped when it is sent back, so work of before no longer commits. */
+  private readonly generations = new Map<string, number>();
+  /** Bumped when the consumer restarts from committed offsets after a handler threw. */
+  private epoch = 0;
+  private readonly committable = new Map<string, Position>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(private readonly options: BatchConsumerOptions) {
     this.log = options.logger.child({ component: 'consumer', group: options.groupId });
@@ -67,25 +99,35 @@ export class BatchConsumer {
     await consumer.connect();
     await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning });
     const interval = o.commitIntervalMs ?? 500;
+    if (interval > 0) {
+      this.commitTimer = setInterval(() => void this.commit(), interval);
+      this.commitTimer.unref();
+    }
     await consumer.run({
-      // Only offsets resolved after the handler resolved are ever committed.
-      autoCommit: true,
-      ...(interval > 0 ? { autoCommitInterval: interval } : {}),
+      // Offsets are committed here, only of handled batches (see commit()).
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.concurrency ?? 1,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (!isRunning() || isStale() || this.stopping || batch.messages.length === 0) return;
+        const key = `${batch.topic}\u0000${batch.partition}`;
+        const generation = this.generationOf(key);
         const records = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
+        let outcome: void | Deferred;
         try {
-          await o.handle(batch.topic, batch.partition, records);
+          outcome = await o.handle(batch.topic, batch.partition, records);
         } catch (err) {
           this.log.warn({ err: (err as Error).message, partition: batch.partition, records: records.length }, 'batch failed; it will be delivered again');
+          // The restart reads the committed offsets: work begun before must not commit past them.
+          this.epoch++;
+          this.chains.clear();
           throw err;
         }
-        // resolveOffset moves this consumer's fetch position and marks the offset committable.
+        // Sent back while this batch was handled: it is fetched again, so it must not move on.
+        if (this.generationOf(key) !== generation) return;
+        // Resolving moves the fetch position; committing waits for the deferred work.
         resolveOffset(batch.lastOffset());
-        await commitOffsetsIfNecessary();
-        o.onHandled?.(batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
+        this.follow(key, generation, { topic: batch.topic, partition: batch.partition, offset: records[0]!.offset }, (BigInt(batch.lastOffset()) + 1n).toString(), outcome?.settled);
         await heartbeat();
       },
     });
@@ -95,9 +137,68 @@ export class BatchConsumer {
     this.consumer = consumer;
   }
 
+  private generationOf(key: string): string {
+    return `${this.epoch}:${this.generations.get(key) ?? 0}`;
+  }
+
+  /** Chains a handled batch's deferred work behind its partition's earlier batches. */
+  private follow(key: string, generation: string, first: Position, next: string, settled: Promise<void> | undefined): void {
+    const link = (this.chains.get(key) ?? Promise.resolve()).then(() => settled);
+    this.chains.set(key, link);
+    link.then(
+      () => {
+        if (this.generationOf(key) !== generation) return;
+        this.committable.set(key, { topic: first.topic, partition: first.partition, offset: next });
+        this.options.onHandled?.(first.partition, next);
+        if ((this.options.commitIntervalMs ?? 500) === 0) void this.commit();
+      },
+      (err: unknown) => {
+        if (this.generationOf(key) !== generation) return; // a later batch of a partition already sent back
+        this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
+        this.chains.delete(key);
+        this.log.warn({ err: (err as Error).message, partition: first.partition, offset: first.offset }, 'deferred work failed; the partition goes back to that batch');
+        try {
+          this.consumer?.seek(first);
+        } catch {
+          // Not running (restarting): it starts from the committed offsets, which are before this batch.
+        }
+      },
+    );
+  }
+
+  /** Commits the offsets of handled batches, one commit at a time. */
+  private commit(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      const consumer = this.consumer;
+      if (!consumer || this.committable.size === 0) return;
+      const positions = [...this.committable.values()];
+      this.committable.clear();
+      try {
+        await consumer.commitOffsets(positions);
+      } catch (err) {
+        // After a rebalance the partition may be someone else's; they start from the last commit.
+        this.log.debug({ err: (err as Error).message }, 'offset commit failed');
+        for (const p of positions) {
+          const key = `${p.topic}\u0000${p.partition}`;
+          if (!this.committable.has(key)) this.committable.set(key, p);
+        }
+      }
+    });
+    return this.committing;
+  }
+
+  /**
+   * Stops taking batches, waits for the deferred work of those already handled (each publish is
+   * bounded by its own timeout), commits what was handled, and leaves the group.
+   */
   async stop(): Promise<void> {
     const c = this.consumer;
+    if (!c) return;
+    this.stopping = true;
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    await Promise.allSettled([...this.chains.values()]);
+    await this.commit();
     this.consumer = undefined;
-    await c?.disconnect();
+    await c.disconnect();
   }
 }

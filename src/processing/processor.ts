@@ -28,8 +28,12 @@ export const RAW_VALUE_LIMIT = 8 * 1024;
 /** The original bytes as UTF-8 (invalid sequences become U+FFFD), at most 8 KiB. */
 export function rawText(value: Buffer | null): string {
   if (value === null) return '';
-  const text = value.subarray(0, RAW_VALUE_LIMIT).toString('utf8');
-  return text;
+  return storable(value.subarray(0, RAW_VALUE_LIMIT).toString('utf8'));
+}
+
+/** Text as PostgreSQL can store it: U+0000 becomes U+FFFD. */
+export function storable(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
 /**
@@ -77,22 +81,29 @@ export interface ProcessorDeps {
  * least once, each with its cursor, so readers can drop repeats.
  */
 export class ActivityProcessor {
+  /** The latest group's publish: publishes go out in group order. */
+  private lastPublish: Promise<void> = Promise.resolve();
+
   constructor(private readonly deps: ProcessorDeps) {}
 
   async process(topic: string, partition: number, records: ConsumedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
-    return this.processMany([{ topic, partition, records }]);
+    const { published: _published, ...r } = await this.processMany([{ topic, partition, records }]);
+    return r;
   }
 
   /**
    * Several partitions' batches of the activity topic in one transaction and one publish: the
    * per-batch costs (writer lock, statements, produce round trip) are paid once for all of them.
    */
-  async processMany(batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
+  async processMany(
+    batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>,
+    options: { deferPublish?: boolean } = {},
+  ): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[]; published: Promise<void> }> {
     const alerts = batches.filter((b) => b.topic === this.deps.topics.alerts);
     const activity = batches.filter((b) => b.topic !== this.deps.topics.alerts);
     let alertFailures: FailedRecord[] = [];
     for (const b of alerts) alertFailures = alertFailures.concat((await this.processAlerts(b.topic, b.partition, b.records)).failed);
-    if (activity.length === 0) return { stored: [], inserted: 0, failed: alertFailures };
+    if (activity.length === 0) return { stored: [], inserted: 0, failed: alertFailures, published: Promise.resolve() };
     const events: IncomingEvent[] = [];
     const failed: FailedRecord[] = [];
     for (const { topic, partition, records } of activity) {
@@ -101,7 +112,7 @@ export class ActivityProcessor {
         if ('value' in p) {
           events.push({ value: p.value, partition, offset: r.offset });
         } else {
-          failed.push({ topic, partition, offset: r.offset, key: r.key?.toString('utf8') ?? null, reason: p.reason, rawValue: rawText(r.value) });
+          failed.push({ topic, partition, offset: r.offset, key: r.key ? storable(r.key.toString('utf8')) : null, reason: storable(p.reason), rawValue: rawText(r.value) });
         }
       }
     }
@@ -109,16 +120,26 @@ export class ActivityProcessor {
     const { stored, inserted } = await this.deps.store.transaction((tx) => writeBatch(tx, events, failed));
     const t1 = performance.now();
     await this.deps.afterStore?.(stored);
-    if (this.deps.publish === false) return { stored, inserted, failed: [...alertFailures, ...failed] };
+    if (this.deps.publish === false) return { stored, inserted, failed: [...alertFailures, ...failed], published: Promise.resolve() };
 
     const outgoing = activity.flatMap((b) => this.deadLetters(b.records, failed.filter((f) => f.partition === b.partition && f.topic === b.topic)));
     for (const e of stored) {
       const message: ProcessedEventMessage = { ...e, cursor: encodeCursor('ev', e.seq) };
       outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value: JSON.stringify(message), headers: activityHeaders(e) });
     }
-    if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
-    this.deps.onTimings?.((t1 - t0) / 1000, (performance.now() - t1) / 1000, events.length);
-    return { stored, inserted, failed: [...alertFailures, ...failed] };
+    const previous = this.lastPublish;
+    const published = (async () => {
+      await previous.catch(() => undefined);
+      const t2 = performance.now();
+      if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
+      this.deps.onTimings?.((t1 - t0) / 1000, (performance.now() - t2) / 1000, events.length);
+    })();
+    published.catch(() => undefined); // the caller gets the failure through `published`
+    this.lastPublish = published;
+    // Deferred: this group's publish goes on while the next group is stored, but no further.
+    if (options.deferPublish) await previous.catch(() => undefined);
+    else await published;
+    return { stored, inserted, failed: [...alertFailures, ...failed], published };
   }
 
   /** Alerts are stored (deduplicated by alertId) and move their users' risk scores; bad ones are dead letters. */
@@ -128,7 +149,7 @@ export class ActivityProcessor {
     for (const r of records) {
       const p = parseAlert(r.value);
       if ('alert' in p) alerts.push(p.alert);
-      else failed.push({ topic, partition, offset: r.offset, key: r.key?.toString('utf8') ?? null, reason: p.reason, rawValue: rawText(r.value) });
+      else failed.push({ topic, partition, offset: r.offset, key: r.key ? storable(r.key.toString('utf8')) : null, reason: storable(p.reason), rawValue: rawText(r.value) });
     }
     const inserted = await this.deps.store.transaction((tx) => writeAlerts(tx, alerts, failed, new Date()));
     const outgoing = this.deadLetters(records, failed);
