@@ -1,4 +1,4 @@
-// npm run bench:profile -- <file.cpuprofile | directory> [--top N] [--inclusive REGEX]
+// npm run bench:profile -- <file.cpuprofile | directory> [--top N] [--inclusive REGEX] [--window FROM,TO]
 // Summarizes V8 CPU profiles written by `npm run bench -- --profile`: where the busy time went,
 // by area (a package, a source file, the runtime) and by function, self and inclusive.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -9,9 +9,11 @@ interface CallFrame { functionName: string; url: string; lineNumber: number }
 interface Node { id: number; callFrame: CallFrame; children?: number[] }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[] }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, inclusive: { type: 'string', default: ' src/' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, inclusive: { type: 'string', default: ' src/' }, window: { type: 'string' } } });
 const TOP = Number(values.top);
 const INCLUSIVE = new RegExp(values.inclusive!);
+// --window A,B: only samples between A and B seconds after the profile started (negative: before its end).
+const WINDOW = values.window?.split(',').map(Number) as [number, number] | undefined;
 
 /** Where a frame belongs: a package under node_modules, a project file, Node itself, or V8. */
 function area(f: CallFrame): string {
@@ -42,7 +44,14 @@ function summarize(file: string): void {
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+  const end = p.timeDeltas.reduce((a, b) => a + b, 0) / 1e6;
+  const [from, to] = (WINDOW ?? [0, end]).map((x) => (x < 0 ? end + x : x)) as [number, number];
+  let at = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    at += (p.timeDeltas[i] ?? 0) / 1e6;
+    if (at < from || at > to) continue;
+    self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
 
   let total = 0;
   let idle = 0;
@@ -72,7 +81,7 @@ function summarize(file: string): void {
   const list = (m: Map<string, number>, n: number, filter: (k: string) => boolean = () => true) =>
     [...m].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `  ${pct(us)}  ${k}`).join('\n');
   process.stdout.write(
-    `\n${basename(file)}: ${(total / 1e6).toFixed(2)} s busy, ${(idle / 1e6).toFixed(2)} s idle\n` +
+    `\n${basename(file)} (${from.toFixed(1)} s to ${to.toFixed(1)} s of ${end.toFixed(1)} s): ${(total / 1e6).toFixed(2)} s busy, ${(idle / 1e6).toFixed(2)} s idle\n` +
       `by area (self):\n${list(areas, TOP)}\n` +
       `by function (self):\n${list(fnSelf, TOP)}\n` +
       `functions matching /${INCLUSIVE.source}/ (inclusive):\n${list(fnIncl, TOP, (k) => INCLUSIVE.test(k))}\n`,

@@ -219,18 +219,21 @@ async function subscribers(url: string, count: number, mode: 'latency' | 'count'
  * narrowed to themselves): from sending the mutation to the subscriber receiving the event.
  */
 async function endToEnd(): Promise<void> {
-  await withFullGateway('end-to-end', async (url, _pid, db) => {
+  await withFullGateway('end-to-end', async (url, pid, db) => {
     const warm = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, values.rate!, String(WARMUP)]);
     await new Promise((r) => warm.child.once('exit', r));
     const from = Date.now() + 500;
     const subs = await subscribers(url, 1000, 'latency', from, `per-user:${SECRET}`);
+    const cpu0 = { gateway: cpuSeconds(pid), ...serviceCpu() };
+    const t0 = performance.now();
     const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, values.rate!, String(SECONDS)]);
     await new Promise((r) => sender.child.once('exit', r));
+    const cpu = cpuShare(cpu0, (performance.now() - t0) / 1000, pid);
     await sleep(1000);
     const s = await subs.stop();
     const sent = JSON.parse(sender.output().trim().split('\n').at(-1)!) as { sent: number; accepted: number };
     row('4 end to end', `latency p50 (${values.rate} events/s, ${s.connected} users watching their own)`, s.p50, 'ms', `${sent.accepted}/${sent.sent} accepted, ${s.received} delivered`);
-    row('4 end to end', 'latency p99', s.p99, 'ms');
+    row('4 end to end', 'latency p99', s.p99, 'ms', cpu);
     row('4 end to end', 'latency max', s.max, 'ms');
     // Where the time goes: receipt to stored (recording, broker, processor).
     const c = new pg.Client({ connectionString: db });

@@ -182,6 +182,7 @@ export class App {
           topics: [config.kafka.topics.activity, config.kafka.topics.alerts],
           fromBeginning: true,
           maxWaitTimeInMs: config.consumer.maxWaitMs,
+          minBytes: config.consumer.minBytes,
           maxBytesPerPartition: config.consumer.maxBytesPerPartition,
           concurrency: config.consumer.concurrency,
           // Partitions handled at once share one transaction and one publish.
@@ -203,6 +204,7 @@ export class App {
           topics: [config.kafka.topics.activity],
           fromBeginning: true,
           maxWaitTimeInMs: config.consumer.maxWaitMs,
+          minBytes: config.consumer.minBytes,
           maxBytesPerPartition: config.consumer.maxBytesPerPartition,
           // Bad records are the processor's to dead-letter; the detector only skips them.
           handle: async (_topic, _partition, records) => {
@@ -262,6 +264,7 @@ export class App {
           groupId: `${config.kafka.groupPrefix}${ConsumerGroups.fanout(this.instanceId)}`,
           topics: [topics.processed, topics.alerts],
           maxWaitTimeInMs: config.consumer.maxWaitMs,
+          minBytes: config.consumer.minBytes,
           onRecord: (topic, value) => {
             const parsed: unknown = JSON.parse(value.toString('utf8'));
             if (topic === topics.processed) sequencer.push(parsed as ProcessedEventMessage);

@@ -42,6 +42,8 @@ export interface Config {
   consumer: {
     /** How long a fetch waits for data, ms: the processing latency floor at low load. */
     maxWaitMs: number;
+    /** Bytes a fetch waits for (up to maxWaitMs) before it returns: fewer, larger batches under load. */
+    minBytes: number;
     /** Bytes fetched per partition at most: the batch size at high load. */
     maxBytesPerPartition: number;
     /** Partitions a consumer handles at once. */
@@ -295,7 +297,8 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
       groupPrefix: str(env, 'KAFKA_GROUP_PREFIX', ''),
     },
     consumer: {
-      maxWaitMs: intVar(env, 'CONSUMER_MAX_WAIT_MS', 20, 1, 30_000),
+      maxWaitMs: intVar(env, 'CONSUMER_MAX_WAIT_MS', 200, 1, 30_000),
+      minBytes: intVar(env, 'CONSUMER_MIN_BYTES', 1, 1, 64 * 1024 * 1024),
       maxBytesPerPartition: intVar(env, 'CONSUMER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       concurrency: intVar(env, 'CONSUMER_CONCURRENCY', 6, 1, 1000),
     },

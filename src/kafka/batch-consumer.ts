@@ -32,6 +32,8 @@ export interface BatchConsumerOptions {
   fromBeginning: boolean;
   /** How long a fetch waits for data before returning empty, ms: the latency floor at low load. */
   maxWaitTimeInMs: number;
+  /** Bytes a fetch waits for, up to maxWaitTimeInMs (default 1: return as soon as there is any). */
+  minBytes?: number;
   /** Bytes per partition per fetch: the batch size at high load. */
   maxBytesPerPartition: number;
   /** Partitions whose batches are handled at the same time (the store serialises its writers anyway). */
@@ -88,7 +90,7 @@ export class BatchConsumer {
     const consumer = o.kafka.consumer({
       groupId: o.groupId,
       maxWaitTimeInMs: o.maxWaitTimeInMs,
-      minBytes: 1,
+      minBytes: o.minBytes ?? 1,
       maxBytes: Math.max(o.maxBytesPerPartition * 4, 16 * 1024 * 1024),
       maxBytesPerPartition: o.maxBytesPerPartition,
       sessionTimeout: 30_000,

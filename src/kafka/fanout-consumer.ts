@@ -8,6 +8,8 @@ export interface FanoutConsumerOptions {
   topics: string[];
   logger: Logger;
   maxWaitTimeInMs: number;
+  /** Bytes a fetch waits for, up to maxWaitTimeInMs (default 1: return as soon as there is any). */
+  minBytes?: number;
   /** Receives each record's topic and value, in partition order. */
   onRecord: (topic: string, value: Buffer) => void;
 }
@@ -30,7 +32,7 @@ export class FanoutConsumer {
     const consumer = this.o.kafka.consumer({
       groupId: this.o.groupId,
       maxWaitTimeInMs: this.o.maxWaitTimeInMs,
-      minBytes: 1,
+      minBytes: this.o.minBytes ?? 1,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
