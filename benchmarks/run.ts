@@ -249,10 +249,29 @@ async function endToEnd(): Promise<void> {
   });
 }
 
+/**
+ * A gateway process serving HTTP and WebSocket clients (ROLES=gateway) and a second process with
+ * the processor and the fraud detector, on the same topics and database: the deployment where the
+ * gateway's own CPU can be read apart from processing.
+ */
+async function withSplitGateway(label: string, f: (url: string, pid: number, db: string) => Promise<void>): Promise<void> {
+  await withDb(async (db) => {
+    const p = prefix();
+    const gw = await gateway(gatewayEnv(p, db, await freePort(), { ROLES: 'gateway' }), label);
+    const workers = start(join(ROOT, 'dist', 'src', 'main.js'), gatewayEnv(p, db, await freePort(), { ROLES: 'processor,fraud' }), [], gatewayNodeArgs(`${label}-workers`));
+    try {
+      await f(gw.url, gw.pid, db);
+    } finally {
+      await workers.stop();
+      await gw.stop();
+    }
+  });
+}
+
 /** Scenario 5: many idle-ish subscribers and a steady stream: memory and CPU per delivered message. */
 async function fanout(): Promise<void> {
   const n = Number(values.subscribers);
-  await withFullGateway('fanout', async (url, pid) => {
+  await withSplitGateway('fanout', async (url, pid) => {
     const rssBefore = rssMb(pid);
     const subs = await subscribers(url, n, 'count', 0);
     const rssIdle = rssMb(pid);
@@ -267,10 +286,20 @@ async function fanout(): Promise<void> {
     const s = await subs.stop();
     row('5 fan-out', `gateway RSS with ${s.connected} subscribers`, rssIdle, 'MB', `${r2(rssBefore)} MB before they connected`);
     row('5 fan-out', `delivered (${rate} events/s)`, delivered / (SECONDS + 1), 'messages/s', `${s.received} received by the clients`);
-    row('5 fan-out', 'gateway CPU per delivered message', (cpu / Math.max(1, delivered)) * 1e6, 'µs', 'includes recording, processing and Kafka clients in the same process');
+    row('5 fan-out', 'gateway CPU per delivered message', (cpu / Math.max(1, delivered)) * 1e6, 'µs', 'gateway process (ROLES=gateway: recording, fan-out consumer, subscribers); processor and fraud detector in a second process');
     ratio(`RSS MB with ${n} subscribers`, rssIdle, 600, false);
     ratio('CPU µs per delivered message', (cpu / Math.max(1, delivered)) * 1e6, 10, false);
   });
+  // Reference: the same number of sockets and messages a second through a bare `ws` server.
+  const port = await freePort();
+  const rate = Math.max(1, Math.round(50_000 / n));
+  const server = start(join(ROOT, 'benchmarks', 'raw-fanout.ts'), {}, ['server', String(port), String(n), String(rate), String(SECONDS)]);
+  await until(async () => (server.output().includes('ready') ? true : undefined), 30_000, 'the raw fan-out server');
+  const clients = start(join(ROOT, 'benchmarks', 'raw-fanout.ts'), {}, ['clients', String(port), String(n)]);
+  await new Promise((r) => server.child.once('exit', r));
+  await clients.stop();
+  const raw = JSON.parse(server.output().trim().split('\n').at(-1)!) as { sent: number; cpuMicrosPerMessage: number };
+  row('5 fan-out', 'bare ws server, pre-serialized message (reference)', raw.cpuMicrosPerMessage, 'µs', `CPU per message sent, ${raw.sent} sent to ${n} sockets`);
 }
 
 /** Scenario 6: processedEvents(first: 100) with user fields over a populated store. */
