@@ -3,7 +3,7 @@ import { encodeCursor } from '../domain/cursor';
 import { validateActivityValue } from '../domain/event-schema';
 import type { OutgoingRecord } from '../kafka/publisher';
 import type { Publisher } from '../recording/recorder';
-import { writeAlerts, writeBatch, type FailedRecord, type IncomingEvent, type SequencedEvent, type StoredEvent } from '../store/activity-store';
+import { storeBatch, writeAlerts, type FailedRecord, type IncomingEvent, type SequencedEvent, type StoredEvent } from '../store/activity-store';
 import { parseAlert, type FraudAlertMessage } from '../domain/alerts';
 import type { Store } from '../store';
 
@@ -117,7 +117,7 @@ export class ActivityProcessor {
       }
     }
     const t0 = performance.now();
-    const { stored, inserted } = await this.deps.store.transaction((tx) => writeBatch(tx, events, failed));
+    const { stored, inserted } = await storeBatch(this.deps.store, events, failed);
     const t1 = performance.now();
     await this.deps.afterStore?.(stored);
     if (this.deps.publish === false) return { stored, inserted, failed: [...alertFailures, ...failed], published: Promise.resolve() };

@@ -2,7 +2,7 @@ import type { ActivityValue } from '../domain/activity';
 import { riskScore, RISK_WINDOW_DAYS, type FraudAlertMessage } from '../domain/alerts';
 import { applyEvents, emptyProfile, type ProfileState } from '../domain/profile';
 import type { UserSegment } from '../schema/common/enums';
-import type { Queryable } from './store';
+import type { Queryable, Store } from './store';
 
 /** An activity value with where it was read from. */
 export interface IncomingEvent {
@@ -158,30 +158,60 @@ function storedFrom(e: IncomingEvent, seq: number, processedAt: string): StoredE
 }
 
 /**
- * Writes one consumed batch in the caller's transaction: events (a stored eventId is skipped),
- * the profiles of the users whose events are new, their sessions, and failed records. Eight
- * statements at most, whatever the batch size. Returns every valid event of the batch as
- * stored (new or already there) with its predecessor, in batch order without repeats.
+ * What a writer runs right after BEGIN, in the same round trip (`Store.transaction`'s opening):
+ * the writer lock, then, in a statement of its own so that its snapshot is taken under the lock,
+ * where the stored events end and the transaction's time.
  */
-export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: FailedRecord[]): Promise<{ stored: SequencedEvent[]; inserted: number }> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITER_LOCK]);
+export const WRITER_OPENING = `SELECT pg_advisory_xact_lock(${WRITER_LOCK}); SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events`;
+
+/** Writes one consumed batch in a transaction of its own: see writeBatch. */
+export function storeBatch(store: Store, events: IncomingEvent[], failed: FailedRecord[]): Promise<{ stored: SequencedEvent[]; inserted: number }> {
+  return store.transaction((tx, opened) => writeBatch(tx, events, failed, opened[0] as WriterHead), { opening: WRITER_OPENING });
+}
+
+type WriterHead = { max: number | string; now: Date | string };
+
+/**
+ * Writes one consumed batch in the caller's transaction: events (a stored eventId is skipped),
+ * the sessions and profiles of the users whose events are new, and failed records. `head` is
+ * what WRITER_OPENING returned when the transaction began with it; without it the lock is taken
+ * here. Five statements at most, whatever the batch size (besides a rare re-read of events a
+ * redelivery finds stored). Returns every valid event of the batch as stored (new or already
+ * there) with its predecessor, in batch order without repeats.
+ */
+export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: FailedRecord[], head?: WriterHead): Promise<{ stored: SequencedEvent[]; inserted: number }> {
+  if (!head) {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITER_LOCK]);
+    head = (await tx.query<WriterHead>('SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events')).rows[0]!;
+  }
   let inserted: StoredEvent[] = [];
   const stored = new Map<string, SequencedEvent>();
   if (events.length > 0) {
     // Under the lock no other writer commits: the newest stored event precedes this batch.
     // processed_at defaults to now(), the transaction's start, the same for every row.
-    const head = (await tx.query<{ max: number; now: Date | string }>('SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events')).rows[0]!;
     const base = Number(head.max);
     const processedAt = iso(head.now);
     const v = events.map((e) => e.value);
-    // Only the new rows' keys come back: the rest of each stored row is what was sent.
-    const r = await tx.query<{ seq: number | string; event_id: string }>(
-      `INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
-         referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
-         $8::text[], $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::int[], $16::bigint[])
-       ON CONFLICT (event_id) DO NOTHING
-       RETURNING seq, event_id`,
+    // One statement: the events (only the new rows' keys come back: the rest of each row is
+    // what was sent), the sessions those new events start, and their users' profiles, locked.
+    const r = await tx.query<{ events: Array<[number, string]>; sessions: string[]; profiles: ProfileRow[] }>(
+      `WITH ev AS (
+         INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
+           referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
+           $8::text[], $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::int[], $16::bigint[])
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING seq, event_id, user_id, session_id, occurred_at
+       ), ses AS (
+         INSERT INTO user_sessions (user_id, session_id, started_at)
+         SELECT user_id, session_id, min(occurred_at) FROM ev WHERE session_id IS NOT NULL GROUP BY user_id, session_id
+         ON CONFLICT (user_id, session_id) DO NOTHING RETURNING user_id
+       ), prof AS (
+         SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id IN (SELECT user_id FROM ev) ORDER BY user_id FOR UPDATE
+       )
+       SELECT (SELECT coalesce(json_agg(json_build_array(seq, event_id)), '[]'::json) FROM ev) AS events,
+              (SELECT coalesce(json_agg(user_id), '[]'::json) FROM ses) AS sessions,
+              (SELECT coalesce(json_agg(prof), '[]'::json) FROM prof) AS profiles`,
       [
         v.map((x) => x.eventId),
         v.map((x) => x.userId),
@@ -201,17 +231,17 @@ export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed:
         events.map((e) => e.offset),
       ],
     );
+    const written = r.rows[0]!;
     // A batch may hold one eventId twice (a producer retry): the first occurrence is the row.
     const firstOf = new Map<string, IncomingEvent>();
     for (const e of events) if (!firstOf.has(e.value.eventId)) firstOf.set(e.value.eventId, e);
-    inserted = r.rows
-      .map((row) => storedFrom(firstOf.get(row.event_id)!, Number(row.seq), processedAt))
-      .sort((a, b) => a.seq - b.seq);
+    inserted = written.events.map(([seq, eventId]) => storedFrom(firstOf.get(eventId)!, Number(seq), processedAt)).sort((a, b) => a.seq - b.seq);
     let prev = base;
     for (const e of inserted) {
       stored.set(e.eventId, { ...e, prevSeq: prev });
       prev = e.seq;
     }
+    if (inserted.length > 0) await updateProfiles(tx, inserted, written.sessions, written.profiles);
     const missing = [...new Set(v.map((x) => x.eventId).filter((id) => !stored.has(id)))];
     if (missing.length > 0) {
       const again = await tx.query<EventRow & { prev_seq: number }>(
@@ -221,7 +251,6 @@ export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed:
       );
       for (const row of again.rows) stored.set(row.event_id, { ...toStoredEvent(row), prevSeq: Number(row.prev_seq) });
     }
-    if (inserted.length > 0) await updateProfiles(tx, inserted);
   }
   if (failed.length > 0) await writeFailed(tx, failed);
   const order: SequencedEvent[] = [];
@@ -252,43 +281,22 @@ async function writeFailed(tx: Queryable, failed: FailedRecord[]): Promise<void>
   );
 }
 
-/** Folds newly stored events into their users' profiles (read for update, fold, write back). */
-async function updateProfiles(tx: Queryable, events: StoredEvent[]): Promise<void> {
+/**
+ * Folds newly stored events into their users' profiles and writes them back. `newSessions` has
+ * a user once per session the events started; `current` are the users' stored profiles.
+ */
+async function updateProfiles(tx: Queryable, events: StoredEvent[], newSessions: string[], current: ProfileRow[]): Promise<void> {
   const byUser = new Map<string, StoredEvent[]>();
-  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+  for (const e of events) {
     let list = byUser.get(e.userId);
     if (!list) byUser.set(e.userId, (list = []));
     list.push(e);
   }
   const users = [...byUser.keys()].sort();
-
-  // Sessions first: how many of each user's sessions are new decides sessionCount.
-  const sessions = new Map<string, { user: string; session: string; at: string }>();
-  for (const e of events) {
-    if (e.sessionId) {
-      const k = `${e.userId}\u0000${e.sessionId}`;
-      const prev = sessions.get(k);
-      if (!prev || e.occurredAt < prev.at) sessions.set(k, { user: e.userId, session: e.sessionId, at: e.occurredAt });
-    }
-  }
-  const newSessions = new Map<string, number>();
-  if (sessions.size > 0) {
-    const list = [...sessions.values()];
-    const r = await tx.query<{ user_id: string }>(
-      `INSERT INTO user_sessions (user_id, session_id, started_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
-       ON CONFLICT (user_id, session_id) DO NOTHING RETURNING user_id`,
-      [list.map((s) => s.user), list.map((s) => s.session), list.map((s) => s.at)],
-    );
-    for (const row of r.rows) newSessions.set(row.user_id, (newSessions.get(row.user_id) ?? 0) + 1);
-  }
-
-  const current = await tx.query<ProfileRow>(
-    `SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id = ANY($1::text[]) ORDER BY user_id FOR UPDATE`,
-    [users],
-  );
-  const before = new Map(current.rows.map((r) => [r.user_id, toProfile(r)]));
-  const after = users.map((u) => applyEvents(before.get(u) ?? emptyProfile(u), byUser.get(u)!, newSessions.get(u) ?? 0));
+  const started = new Map<string, number>();
+  for (const u of newSessions) started.set(u, (started.get(u) ?? 0) + 1);
+  const before = new Map(current.map((r) => [r.user_id, toProfile(r)]));
+  const after = users.map((u) => applyEvents(before.get(u) ?? emptyProfile(u), byUser.get(u)!, started.get(u) ?? 0));
   await tx.query(
     `INSERT INTO user_profiles (${PROFILE_COLUMNS}, updated_at)
      SELECT *, now() FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::int[],

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { InfrastructureError } from '../errors';
-import type { Queryable, QueryResult, Store } from './store';
+import type { Queryable, QueryResult, Store, TransactionOptions } from './store';
 
 // BIGINT and NUMERIC arrive as strings by default; counts fit a JS number, offsets stay strings in SQL.
 pg.types.setTypeParser(20, (v) => Number(v)); // int8
@@ -63,7 +63,7 @@ export class PgStore implements Store {
     }
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Queryable, opened: Array<Record<string, unknown>>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -78,8 +78,16 @@ export class PgStore implements Store {
       },
     };
     try {
-      await client.query('BEGIN');
-      const result = await fn(tx);
+      let opened: Array<Record<string, unknown>> = [];
+      if (options.opening) {
+        this.count++;
+        // One simple-protocol round trip: BEGIN and the opening statements, results in order.
+        const results = (await client.query(`BEGIN; ${options.opening}`)) as unknown as pg.QueryResult[];
+        opened = results.at(-1)!.rows as Array<Record<string, unknown>>;
+      } else {
+        await client.query('BEGIN');
+      }
+      const result = await fn(tx, opened);
       await client.query('COMMIT');
       client.release();
       return result;

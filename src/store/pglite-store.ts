@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { Queryable, QueryResult, Store } from './store';
+import type { Queryable, QueryResult, Store, TransactionOptions } from './store';
 
 /**
  * Embedded PostgreSQL (PGlite, WebAssembly) with its data in a local folder, so the gateway runs
@@ -36,16 +36,22 @@ export class PgliteStore implements Store {
     await this.db.exec(sql);
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (t: Transaction) =>
-      fn({
+  async transaction<T>(fn: (tx: Queryable, opened: Array<Record<string, unknown>>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.db.transaction(async (t: Transaction) => {
+      let opened: Array<Record<string, unknown>> = [];
+      if (options.opening) {
+        this.count++;
+        opened = ((await t.exec(options.opening)).at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
+      }
+      const tx: Queryable = {
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
           this.count++;
           const r = await t.query<R>(sql, params as unknown[]);
           return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
         },
-      }),
-    );
+      };
+      return fn(tx, opened);
+    });
   }
 
   async ping(): Promise<void> {

@@ -9,14 +9,22 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
+export interface TransactionOptions {
+  opening?: string;
+}
+
 /**
  * The database the gateway needs: PostgreSQL through `pg`, or embedded PostgreSQL (PGlite).
  * Both speak the same SQL and run the same migrations.
  */
 export interface Store extends Queryable {
   readonly kind: 'postgres' | 'pglite';
-  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * `opening`, a script of statements without parameters, runs right after BEGIN in the same
+   * round trip (each statement with a snapshot of its own); `fn` gets the rows of its last one.
+   */
+  transaction<T>(fn: (tx: Queryable, opened: Array<Record<string, unknown>>) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   /** Resolves when the database answers a trivial query; rejects otherwise. */

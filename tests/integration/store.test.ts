@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store';
 import { migrate, readMigrations } from '../../src/store/migrate';
 import { projectRoot } from '../../src/paths';
-import { EVENT_COLUMNS, toStoredEvent, writeBatch, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
+import { EVENT_COLUMNS, storeBatch, toStoredEvent, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
 import type { ActivityValue } from '../../src/domain/activity';
 import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
 
@@ -75,10 +75,15 @@ describe('the store', () => {
     expect(r.rows.map((x) => x.event_id)).toEqual(['e-1']);
   });
 
-  it('returns each written event exactly as it reads back from PostgreSQL', async () => {
-    const schema = await throwawaySchema();
-    leftovers.add(() => schema.drop());
-    const store = await openStore({ databaseUrl: PG_URL, pgliteDir: 'unused', schema: schema.name });
+  it.each(['postgres', 'pglite'])('returns each written event exactly as it reads back (%s)', async (kind) => {
+    let store: Store;
+    if (kind === 'postgres') {
+      const schema = await throwawaySchema();
+      leftovers.add(() => schema.drop());
+      store = await openStore({ databaseUrl: PG_URL, pgliteDir: 'unused', schema: schema.name });
+    } else {
+      store = await openStore({ pgliteDir: 'memory://' });
+    }
     leftovers.add(() => store.close());
     const full: ActivityValue = {
       schemaVersion: 1, eventId: 'w-1', userId: 'u-1', type: 'PURCHASE' as ActivityValue['type'], occurredAt: '2024-01-15T10:30:45.123Z', receivedAt: '2024-01-15T10:30:46.000Z',
@@ -92,12 +97,23 @@ describe('the store', () => {
       { value: sparse, partition: 1, offset: '123456789012' },
       { value: { ...full, userId: 'u-ignored' }, partition: 4, offset: '2' }, // the same eventId again: the first one is the row
     ];
-    const { stored, inserted } = await store.transaction((tx) => writeBatch(tx, events, []));
+    const { stored, inserted } = await storeBatch(store, events, []);
     expect(inserted).toBe(2);
     const rows = await store.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM activity_events ORDER BY seq`);
     expect(stored.map(({ prevSeq: _p, ...e }) => e)).toEqual(rows.rows.map(toStoredEvent));
     expect(stored.map((e) => e.prevSeq)).toEqual([0, stored[0]!.seq]);
     expect(stored[1]!.offset).toBe('123456789012');
+    // The new sessions and profiles came with the same statement.
+    const sessions = await store.query<{ user_id: string; session_id: string }>('SELECT user_id, session_id FROM user_sessions');
+    expect(sessions.rows).toEqual([{ user_id: 'u-1', session_id: 's-1' }]);
+    const profiles = await store.query<{ user_id: string; total_events: number; session_count: number }>('SELECT user_id, total_events, session_count FROM user_profiles ORDER BY user_id');
+    expect(profiles.rows.map((p) => [p.user_id, Number(p.total_events), Number(p.session_count)])).toEqual([['u-1', 1, 1], ['u-2', 1, 0]]);
+    // The same batch again (a redelivery) changes nothing and returns the same events.
+    const again = await storeBatch(store, events, []);
+    expect(again.inserted).toBe(0);
+    expect(again.stored).toEqual(stored);
+    const after = await store.query<{ total_events: number }>('SELECT total_events FROM user_profiles ORDER BY user_id');
+    expect(after.rows.map((p) => Number(p.total_events))).toEqual([1, 1]);
   });
 
   it('counts the statements it runs', async () => {
