@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -208,9 +209,21 @@ export function serviceCpu(): { broker: number; postgres: number } {
   return { broker, postgres };
 }
 
-/** CPU seconds of the gateway, the broker and PostgreSQL between two readings, as a note. */
-export function cpuShare(before: { gateway: number; broker: number; postgres: number }, wallSeconds: number, gatewayPid: number): string {
-  const now = { gateway: cpuSeconds(gatewayPid), ...serviceCpu() };
-  const f = (x: number) => `${(x / wallSeconds).toFixed(2)} cores`;
-  return `CPU over ${wallSeconds.toFixed(1)} s: gateway ${f(now.gateway - before.gateway)}, broker ${f(now.broker - before.broker)}, PostgreSQL ${f(now.postgres - before.postgres)}`;
+/** CPU seconds the whole machine has been busy (all cores, everything but idle and iowait), from /proc/stat. */
+export function machineBusy(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return (total - f[3]! - f[4]!) / 100;
+}
+
+/** A reading for cpuShare. */
+export function cpuReading(gatewayPid: number): { gateway: number; broker: number; postgres: number; machine: number } {
+  return { gateway: cpuSeconds(gatewayPid), ...serviceCpu(), machine: machineBusy() };
+}
+
+/** CPU of the gateway, the broker, PostgreSQL and the whole machine between two readings, as a note. */
+export function cpuShare(before: { gateway: number; broker: number; postgres: number; machine: number }, wallSeconds: number, gatewayPid: number): string {
+  const now = cpuReading(gatewayPid);
+  const f = (x: number) => `${(x / wallSeconds).toFixed(2)}`;
+  return `cores used over ${wallSeconds.toFixed(1)} s: gateway ${f(now.gateway - before.gateway)}, broker ${f(now.broker - before.broker)}, PostgreSQL ${f(now.postgres - before.postgres)}, machine ${f(now.machine - before.machine)} of ${cpus().length}`;
 }

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
 import {
-  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, cpuShare, serviceCpu, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
+  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, cpuReading, cpuShare, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
 } from './lib';
 
 const { values } = parseArgs({
@@ -72,12 +72,15 @@ async function ingestSingle(): Promise<void> {
     try {
       const run = async (body: string) => {
         await load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
-        return load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
+        const cpu0 = cpuReading(gw.pid);
+        const t0 = performance.now();
+        const r = await load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
+        return Object.assign(r, { cpu: cpuShare(cpu0, (performance.now() - t0) / 1000, gw.pid) });
       };
       const ours = await run(RECORD);
       const noop = await run(NOOP);
-      row('1 single ingest', 'recordActivity', ours.perSecond, 'events/s', `p50 ${ours.p50} ms, p99 ${ours.p99} ms, errors ${ours.errors + ours.non2xx}`);
-      row('1 single ingest', '(a) same stack, no-op operation', noop.perSecond, 'req/s', `p50 ${noop.p50} ms`);
+      row('1 single ingest', 'recordActivity', ours.perSecond, 'events/s', `p50 ${ours.p50} ms, p99 ${ours.p99} ms, errors ${ours.errors + ours.non2xx}; ${ours.cpu}`);
+      row('1 single ingest', '(a) same stack, no-op operation', noop.perSecond, 'req/s', `p50 ${noop.p50} ms; ${noop.cpu}`);
 
       const cport = await freePort();
       const ceiling = start(join(ROOT, 'benchmarks', 'ceiling-apollo.ts'), { PORT: String(cport) });
@@ -116,10 +119,13 @@ async function ingestBatch(): Promise<void> {
       const headers = { ...json, authorization: `Bearer ${SERVICE}` };
       const body = BATCH(100);
       await load({ url: `${gw.url}/graphql`, body, headers, connections: 16, seconds: WARMUP });
+      const cpu0 = cpuReading(gw.pid);
+      const t0 = performance.now();
       const g = await load({ url: `${gw.url}/graphql`, body, headers, connections: 16, seconds: SECONDS });
+      const gcpu = cpuShare(cpu0, (performance.now() - t0) / 1000, gw.pid);
       const restBody = JSON.stringify({ batch: JSON.parse(body).variables.inputs });
       const r = await load({ url: `${gw.url}/v1/events`, body: restBody, headers, connections: 16, seconds: SECONDS });
-      row('2 batched ingest', 'recordActivities × 100', g.perSecond * 100, 'events/s', `p50 ${g.p50} ms per call, errors ${g.errors + g.non2xx}`);
+      row('2 batched ingest', 'recordActivities × 100', g.perSecond * 100, 'events/s', `p50 ${g.p50} ms per call, errors ${g.errors + g.non2xx}; ${gcpu}`);
       row('2 batched ingest', 'POST /v1/events × 100', r.perSecond * 100, 'events/s', `errors ${r.errors + r.non2xx}`);
       const bare = start(join(ROOT, 'benchmarks', 'bare-producer.ts'), { KAFKA_BROKERS: BROKERS }, ['for', `${p}.activities`, String(SECONDS), '100', '16']);
       await new Promise((res) => bare.child.once('exit', res));
@@ -152,7 +158,7 @@ async function processing(): Promise<void> {
     try {
       await until(async () => ((await count()) > 0 ? true : undefined), 120_000, 'the first stored events');
       const t0 = performance.now();
-      const cpu0 = { gateway: cpuSeconds(proc.pid), ...serviceCpu() };
+      const cpu0 = cpuReading(proc.pid);
       const c0 = await count();
       const progress = setInterval(() => void count().then((c) => process.stderr.write(`processing: ${c} stored after ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)), 1000);
       progress.unref();
@@ -224,7 +230,7 @@ async function endToEnd(): Promise<void> {
     await new Promise((r) => warm.child.once('exit', r));
     const from = Date.now() + 500;
     const subs = await subscribers(url, 1000, 'latency', from, `per-user:${SECRET}`);
-    const cpu0 = { gateway: cpuSeconds(pid), ...serviceCpu() };
+    const cpu0 = cpuReading(pid);
     const t0 = performance.now();
     const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, values.rate!, String(SECONDS)]);
     await new Promise((r) => sender.child.once('exit', r));

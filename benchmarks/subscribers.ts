@@ -3,6 +3,7 @@
 // sees only its own events). In `latency` mode each message's age is measured from the send
 // time the sender put in `properties.t`; in `count` mode messages are only counted. On SIGTERM
 // it prints {connected, received, samples, p50, p99, max} as JSON and exits.
+import { writeFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 
@@ -17,6 +18,8 @@ const query = mode === 'latency' ? 'subscription { eventProcessed { eventId prop
 let connected = 0;
 let received = 0;
 const latencies: number[] = [];
+// BENCH_TRACE=<file>: also writes [send time, latency] of every message there, to see when slow ones happened.
+const trace: Array<[number, number]> | undefined = process.env.BENCH_TRACE ? [] : undefined;
 
 function open(i: number): Promise<void> {
   return new Promise((resolve) => {
@@ -34,7 +37,10 @@ function open(i: number): Promise<void> {
       received++;
       if (mode === 'latency') {
         const m = /"t":(\d+)/.exec(data.toString());
-        if (m && Number(m[1]) >= measureFrom) latencies.push(Date.now() - Number(m[1]));
+        if (m && Number(m[1]) >= measureFrom) {
+          latencies.push(Date.now() - Number(m[1]));
+          trace?.push([Number(m[1]), Date.now() - Number(m[1])]);
+        }
       }
     });
     ws.on('error', () => resolve());
@@ -47,6 +53,7 @@ async function main(): Promise<void> {
 }
 
 process.on('SIGTERM', () => {
+  if (trace) writeFileSync(process.env.BENCH_TRACE!, JSON.stringify(trace));
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
   process.stdout.write(`${JSON.stringify({ connected, received, samples: latencies.length, p50: pct(50), p99: pct(99), max: latencies.at(-1) ?? 0 })}\n`);
