@@ -157,13 +157,27 @@ export class BatchingPublisher {
   /** KafkaJS's partitioner wants partition metadata; only the count matters to it. */
   private readonly metadataFor = new Map<number, Array<{ partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number; offlineReplicas: number[] }>>();
 
+  /** Partition of each recently seen key, per partition count: users come back, and hashing each time shows in profiles. */
+  private readonly keyPartitions = new Map<number, Map<string, number>>();
+
   private partitionFor(record: OutgoingRecord, count: number): number {
+    let known = this.keyPartitions.get(count);
+    if (!known) this.keyPartitions.set(count, (known = new Map()));
+    if (record.key !== null) {
+      const p = known.get(record.key);
+      if (p !== undefined) return p;
+    }
     let partitionMetadata = this.metadataFor.get(count);
     if (!partitionMetadata) {
       partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] }));
       this.metadataFor.set(count, partitionMetadata);
     }
-    return this.partitioner({ topic: record.topic, partitionMetadata, message: { key: record.key, value: null } });
+    const partition = this.partitioner({ topic: record.topic, partitionMetadata, message: { key: record.key, value: null } });
+    if (record.key !== null) {
+      if (known.size >= 100_000) known.clear();
+      known.set(record.key, partition);
+    }
+    return partition;
   }
 
   private schedule(): void {

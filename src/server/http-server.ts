@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -180,7 +180,9 @@ export class GatewayServer {
       includeStacktraceInErrorResponses: development,
       formatError: (formatted) => maskError(formatted, development),
       validationRules: options.validationRules ?? [],
-      plugins: [ApolloServerPluginLandingPageDisabled(), complexityPlugin, maskingPlugin],
+      // No cache hints are used (every answer is per user); without the cache-control plugin
+      // Apollo does not wrap each field's resolver to collect them.
+      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), complexityPlugin, maskingPlugin],
     });
   }
 
