@@ -1,4 +1,5 @@
 import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
+import { Lru } from '../domain/lru';
 import type { JwtConfig } from '../config';
 import { unauthenticated, type ClientError } from '../errors';
 import { ROLES, type Principal, type Role } from './principal';
@@ -41,8 +42,8 @@ export class TokenVerifier {
   private readonly tolerance: number;
   private readonly cacheSize: number;
   private readonly now: () => number;
-  private readonly verified = new Map<string, Principal>();
-  private readonly rejected = new Map<string, { error: ClientError; until: number }>();
+  private readonly verified: Lru<string, Principal>;
+  private readonly rejected: Lru<string, { error: ClientError; until: number }>;
 
   constructor(
     private readonly config: JwtConfig,
@@ -53,6 +54,8 @@ export class TokenVerifier {
     this.tolerance = options.clockToleranceSeconds ?? 5;
     this.cacheSize = options.cacheSize ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.verified = new Lru(this.cacheSize);
+    this.rejected = new Lru(this.cacheSize);
   }
 
   /**
@@ -104,12 +107,8 @@ export class TokenVerifier {
     }
   }
 
-  private remember<V>(map: Map<string, V>, token: string, value: V): void {
-    if (map.size >= this.cacheSize) {
-      const oldest = map.keys().next().value;
-      if (oldest !== undefined) map.delete(oldest);
-    }
-    map.set(token, value);
+  private remember<V extends {}>(cache: Lru<string, V>, token: string, value: V): void {
+    cache.set(token, value);
   }
 }
 

@@ -1,3 +1,4 @@
+import { Lru } from './lru';
 import { UAParser } from 'ua-parser-js';
 import { DeviceType, type DeviceInfo } from './activity';
 
@@ -16,9 +17,11 @@ const TYPES: Record<string, DeviceType> = {
  * microseconds and clients repeat their agent, so results are kept in a bounded cache.
  */
 export class DeviceDetector {
-  private readonly cache = new Map<string, DeviceInfo>();
+  private readonly cache: Lru<string, DeviceInfo>;
 
-  constructor(private readonly capacity = 5_000) {}
+  constructor(capacity = 5_000) {
+    this.cache = new Lru(capacity);
+  }
 
   detect(userAgent: string): DeviceInfo {
     const hit = this.cache.get(userAgent);
@@ -31,7 +34,6 @@ export class DeviceDetector {
       os: r.os.name ?? null,
       browser: r.browser.name ?? null,
     };
-    if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(userAgent, device);
     return device;
   }
