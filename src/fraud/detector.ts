@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { ActivityValue } from '../domain/activity';
 import type { FraudAlertMessage } from '../domain/alerts';
 import { purchaseValue } from '../domain/profile';
@@ -25,14 +26,17 @@ export interface DetectorLimits {
  * of the window, and at most `maxUsers` users are tracked.
  */
 export class FraudDetector {
-  private readonly users = new Map<string, UserState>();
+  /** Least recently active users are forgotten first (lru-cache: see src/domain/lru.ts for why not a Map). */
+  private readonly users: LRUCache<string, UserState>;
   private observed = 0;
   private latest = 0;
 
   constructor(
     private readonly thresholds: FraudThresholds,
     private readonly limits: DetectorLimits,
-  ) {}
+  ) {
+    this.users = new LRUCache({ max: limits.maxUsers });
+  }
 
   get trackedUsers(): number {
     return this.users.size;
@@ -44,11 +48,7 @@ export class FraudDetector {
     this.latest = Math.max(this.latest, t);
     let s = this.users.get(e.userId);
     if (s) {
-      this.users.delete(e.userId); // re-inserted below: the map's order is recency
-      if (s.events.some((x) => x.eventId === e.eventId)) {
-        this.users.set(e.userId, s);
-        return []; // redelivered
-      }
+      if (s.events.some((x) => x.eventId === e.eventId)) return []; // redelivered
     } else {
       s = { events: [], priorPurchases: 0, priorSpend: 0, newest: t };
     }
@@ -61,7 +61,6 @@ export class FraudDetector {
     this.users.set(e.userId, s);
 
     if (++this.observed % 1_000 === 0) this.sweep();
-    while (this.users.size > this.limits.maxUsers) this.users.delete(this.users.keys().next().value!);
     // A late event is judged against its own moment: the rules look at history up to it.
     return evaluate({ userId: e.userId, events: s.events.slice(0, i + 1), priorPurchases: s.priorPurchases, priorSpend: s.priorSpend }, this.thresholds);
   }
@@ -83,6 +82,8 @@ export class FraudDetector {
   /** Forgets users whose every event has fallen out of the longest window. */
   private sweep(): void {
     const idle = this.latest - longestWindow(this.thresholds);
-    for (const [user, s] of this.users) if (s.newest <= idle) this.users.delete(user);
+    const gone: string[] = [];
+    for (const [user, s] of this.users.entries()) if (s.newest <= idle) gone.push(user);
+    for (const user of gone) this.users.delete(user);
   }
 }
