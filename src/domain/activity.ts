@@ -74,9 +74,14 @@ export const CONTENT_TYPES: ReadonlySet<ActivityType> = new Set([
 
 /** Headers of an activity record (CONTRACT.md section 5). */
 export function activityHeaders(value: ActivityValue): Record<string, string> {
-  return {
-    'event-type': value.type,
-    'schema-version': String(value.schemaVersion),
-    'content-type': 'application/json',
-  };
+  const key = `${value.type}:${value.schemaVersion}`;
+  let h = HEADERS.get(key);
+  if (!h) {
+    h = Object.freeze({ 'event-type': value.type, 'schema-version': String(value.schemaVersion), 'content-type': 'application/json' });
+    HEADERS.set(key, h);
+  }
+  return h;
 }
+
+/** One headers object per type (they are only read), not one per record. */
+const HEADERS = new Map<string, Readonly<Record<string, string>>>();

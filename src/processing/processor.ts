@@ -57,8 +57,13 @@ export function parseActivity(value: Buffer | null): { value: ActivityValue } | 
     return { reason: `schema: ${problems.map((p) => `${p.path || '(root)'} ${p.message}`).join('; ')}`.slice(0, 1000) };
   }
   const v = parsed as ActivityValue;
-  return { value: { ...v, occurredAt: new Date(v.occurredAt).toISOString(), receivedAt: new Date(v.receivedAt).toISOString() } };
+  if (!CANONICAL_TIME.test(v.occurredAt)) v.occurredAt = new Date(v.occurredAt).toISOString();
+  if (!CANONICAL_TIME.test(v.receivedAt)) v.receivedAt = new Date(v.receivedAt).toISOString();
+  return { value: v };
 }
+
+/** What `toISOString()` gives (the schema has already checked that the date is real). */
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export interface ProcessorDeps {
   store: Store;
@@ -124,8 +129,9 @@ export class ActivityProcessor {
 
     const outgoing = activity.flatMap((b) => this.deadLetters(b.records, failed.filter((f) => f.partition === b.partition && f.topic === b.topic)));
     for (const e of stored) {
-      const message: ProcessedEventMessage = { ...e, cursor: encodeCursor('ev', e.seq) };
-      outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value: JSON.stringify(message), headers: activityHeaders(e) });
+      // A ProcessedEventMessage: the stored event and its cursor (appended to the JSON, not copied).
+      const value = `${JSON.stringify(e).slice(0, -1)},"cursor":${JSON.stringify(encodeCursor('ev', e.seq))}}`;
+      outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value, headers: activityHeaders(e) });
     }
     const previous = this.lastPublish;
     const published = (async () => {
