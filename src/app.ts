@@ -166,14 +166,17 @@ export class App {
           },
         });
         const processed = this.metrics.counter('processor_events_total', 'Events handled by the processor', ['outcome']);
-        // Each group's publish goes on while the next group is fetched and stored; its offsets
-        // are committed once that publish succeeded.
+        // Each group's transaction and publish go on while the next group is fetched and parsed;
+        // its offsets are committed once both succeeded.
         const coalescer = new BatchCoalescer(async (batches) => {
-          const r = await logic.processMany(batches, { deferPublish: true });
-          processed.inc({ outcome: 'stored' }, r.inserted);
-          processed.inc({ outcome: 'duplicate' }, r.stored.length - r.inserted);
-          processed.inc({ outcome: 'dead-lettered' }, r.failed.length);
-          return { settled: r.published };
+          const { settled } = await logic.processDeferred(batches);
+          return {
+            settled: settled.then((r) => {
+              processed.inc({ outcome: 'stored' }, r.inserted);
+              processed.inc({ outcome: 'duplicate' }, r.duplicates);
+              processed.inc({ outcome: 'dead-lettered' }, r.failed);
+            }),
+          };
         });
         const consumer = new BatchConsumer({
           kafka,

@@ -87,28 +87,86 @@ export interface ProcessorDeps {
  */
 export class ActivityProcessor {
   /** The latest group's publish: publishes go out in group order. */
-  private lastPublish: Promise<void> = Promise.resolve();
+  private lastPublish: Promise<unknown> = Promise.resolve();
+  /** Of deferred groups: the latest one's transaction, and the publish before the latest. */
+  private lastStore: Promise<unknown> = Promise.resolve();
+  private publishBeforeLast: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: ProcessorDeps) {}
 
   async process(topic: string, partition: number, records: ConsumedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
-    const { published: _published, ...r } = await this.processMany([{ topic, partition, records }]);
-    return r;
+    return this.processMany([{ topic, partition, records }]);
   }
 
   /**
    * Several partitions' batches of the activity topic in one transaction and one publish: the
    * per-batch costs (writer lock, statements, produce round trip) are paid once for all of them.
    */
-  async processMany(
-    batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>,
-    options: { deferPublish?: boolean } = {},
-  ): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[]; published: Promise<void> }> {
+  async processMany(batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
     const alerts = batches.filter((b) => b.topic === this.deps.topics.alerts);
     const activity = batches.filter((b) => b.topic !== this.deps.topics.alerts);
     let alertFailures: FailedRecord[] = [];
     for (const b of alerts) alertFailures = alertFailures.concat((await this.processAlerts(b.topic, b.partition, b.records)).failed);
-    if (activity.length === 0) return { stored: [], inserted: 0, failed: alertFailures, published: Promise.resolve() };
+    if (activity.length === 0) return { stored: [], inserted: 0, failed: alertFailures };
+    const { events, failed } = this.parse(activity);
+    const t0 = performance.now();
+    const { stored, inserted } = await storeBatch(this.deps.store, events, failed);
+    const t1 = performance.now();
+    await this.deps.afterStore?.(stored);
+    if (this.deps.publish !== false) {
+      const outgoing = this.outgoing(activity, failed, stored);
+      await this.lastPublish.catch(() => undefined);
+      const t2 = performance.now();
+      if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
+      this.deps.onTimings?.((t1 - t0) / 1000, (performance.now() - t2) / 1000, events.length);
+    }
+    return { stored, inserted, failed: [...alertFailures, ...failed] };
+  }
+
+  /**
+   * Like processMany, but resolves as soon as the batches are parsed and the group before them
+   * is stored: this group's transaction and then its publish go on while the caller fetches and
+   * parses the next group (at most one transaction and two publishes outstanding). `settled`
+   * says how it ended; the caller commits offsets only after it resolved.
+   */
+  async processDeferred(batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ settled: Promise<{ inserted: number; duplicates: number; failed: number }> }> {
+    const alerts = batches.filter((b) => b.topic === this.deps.topics.alerts);
+    const activity = batches.filter((b) => b.topic !== this.deps.topics.alerts);
+    let alertFailures = 0;
+    for (const b of alerts) alertFailures += (await this.processAlerts(b.topic, b.partition, b.records)).failed.length;
+    if (activity.length === 0) return { settled: Promise.resolve({ inserted: 0, duplicates: 0, failed: alertFailures }) };
+    const { events, failed } = this.parse(activity);
+    const previousStore = this.lastStore;
+    const previousPublish = this.lastPublish;
+    const publishBefore = this.publishBeforeLast;
+    const storing = (async () => {
+      await previousStore.catch(() => undefined);
+      const t0 = performance.now();
+      const r = await storeBatch(this.deps.store, events, failed);
+      return { ...r, seconds: (performance.now() - t0) / 1000 };
+    })();
+    const settled = (async () => {
+      const { stored, inserted, seconds } = await storing;
+      await this.deps.afterStore?.(stored);
+      const outgoing = this.outgoing(activity, failed, stored);
+      await previousPublish.catch(() => undefined);
+      const t = performance.now();
+      if (outgoing.length > 0 && this.deps.publish !== false) await this.deps.publisher.publish(outgoing);
+      this.deps.onTimings?.(seconds, (performance.now() - t) / 1000, events.length);
+      return { inserted, duplicates: stored.length - inserted, failed: failed.length + alertFailures };
+    })();
+    storing.catch(() => undefined);
+    settled.catch(() => undefined); // the caller gets the failure through `settled`
+    this.lastStore = storing;
+    this.publishBeforeLast = previousPublish;
+    this.lastPublish = settled;
+    await previousStore.catch(() => undefined);
+    await publishBefore.catch(() => undefined);
+    return { settled };
+  }
+
+  /** Valid events to store, and dead letters, of the activity batches. */
+  private parse(activity: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): { events: IncomingEvent[]; failed: FailedRecord[] } {
     const events: IncomingEvent[] = [];
     const failed: FailedRecord[] = [];
     for (const { topic, partition, records } of activity) {
@@ -121,31 +179,18 @@ export class ActivityProcessor {
         }
       }
     }
-    const t0 = performance.now();
-    const { stored, inserted } = await storeBatch(this.deps.store, events, failed);
-    const t1 = performance.now();
-    await this.deps.afterStore?.(stored);
-    if (this.deps.publish === false) return { stored, inserted, failed: [...alertFailures, ...failed], published: Promise.resolve() };
+    return { events, failed };
+  }
 
+  /** Dead letters for the DLQ, then stored events for the processed topic. */
+  private outgoing(activity: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>, failed: FailedRecord[], stored: StoredEvent[]): OutgoingRecord[] {
     const outgoing = activity.flatMap((b) => this.deadLetters(b.records, failed.filter((f) => f.partition === b.partition && f.topic === b.topic)));
     for (const e of stored) {
       // A ProcessedEventMessage: the stored event and its cursor (appended to the JSON, not copied).
       const value = `${JSON.stringify(e).slice(0, -1)},"cursor":${JSON.stringify(encodeCursor('ev', e.seq))}}`;
       outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value, headers: activityHeaders(e) });
     }
-    const previous = this.lastPublish;
-    const published = (async () => {
-      await previous.catch(() => undefined);
-      const t2 = performance.now();
-      if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
-      this.deps.onTimings?.((t1 - t0) / 1000, (performance.now() - t2) / 1000, events.length);
-    })();
-    published.catch(() => undefined); // the caller gets the failure through `published`
-    this.lastPublish = published;
-    // Deferred: this group's publish goes on while the next group is stored, but no further.
-    if (options.deferPublish) await previous.catch(() => undefined);
-    else await published;
-    return { stored, inserted, failed: [...alertFailures, ...failed], published };
+    return outgoing;
   }
 
   /** Alerts are stored (deduplicated by alertId) and move their users' risk scores; bad ones are dead letters. */
