@@ -37,7 +37,7 @@ function open(i: number): Promise<void> {
       received++;
       if (mode === 'latency') {
         const m = /"t":(\d+)/.exec(data.toString());
-        if (m && Number(m[1]) >= measureFrom) {
+        if (m && Number(m[1]) >= measureFrom && !data.includes('"warm":true')) {
           latencies.push(Date.now() - Number(m[1]));
           trace?.push([Number(m[1]), Date.now() - Number(m[1])]);
         }
