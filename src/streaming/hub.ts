@@ -112,6 +112,10 @@ export const slowConsumer = (resumeAfter: string): ClientError =>
  */
 export class StreamHub {
   private readonly events = new Set<EventSubscriber>();
+  /** Event subscribers whose filter names a user (every `user` token's), by that user. */
+  private readonly eventsByUser = new Map<string, Set<EventSubscriber>>();
+  /** Event subscribers whose filter names no user: they see every event that passes it. */
+  private readonly eventsAnyUser = new Set<EventSubscriber>();
   private readonly alerts = new Set<AlertSubscriber>();
   private readonly tickers = new Map<number, Ticker>();
   private readonly bySocket = new WeakMap<WebSocket, Set<Subscriber>>();
@@ -167,7 +171,7 @@ export class StreamHub {
   subscribeEvents(context: GatewayContext, info: GraphQLResolveInfo, filter: EventQuery, afterSeq: number | null): AsyncIterable<unknown> {
     const position = this.o.position();
     const holder: { sub?: EventSubscriber } = {};
-    const base = this.base(context, info, () => this.events.delete(holder.sub!));
+    const base = this.base(context, info, () => this.removeEventSubscriber(holder.sub!));
     const sub: EventSubscriber = Object.assign(base, {
       filter,
       lastSeq: afterSeq ?? position,
@@ -175,7 +179,7 @@ export class StreamHub {
       queue: [],
     });
     holder.sub = sub;
-    this.events.add(sub);
+    this.addEventSubscriber(sub);
     if (sub.catchingUp) void this.catchUp(sub, position);
     return sub.control;
   }
@@ -240,9 +244,40 @@ export class StreamHub {
     if (subs.length > 0) void this.deliver(subs, a).catch((err) => this.log.error({ err }, 'alert delivery failed'));
   }
 
+  private addEventSubscriber(sub: EventSubscriber): void {
+    this.events.add(sub);
+    const user = sub.filter.userId;
+    if (!user) {
+      this.eventsAnyUser.add(sub);
+      return;
+    }
+    let set = this.eventsByUser.get(user);
+    if (!set) this.eventsByUser.set(user, (set = new Set()));
+    set.add(sub);
+  }
+
+  private removeEventSubscriber(sub: EventSubscriber | undefined): void {
+    if (!sub || !this.events.delete(sub)) return;
+    const user = sub.filter.userId;
+    if (!user) {
+      this.eventsAnyUser.delete(sub);
+      return;
+    }
+    const set = this.eventsByUser.get(user);
+    set?.delete(sub);
+    if (set?.size === 0) this.eventsByUser.delete(user);
+  }
+
+  /** The subscribers an event could concern: those of its user, and those of no particular user. */
+  private *candidates(e: ProcessedEventMessage): Iterable<EventSubscriber> {
+    const own = this.eventsByUser.get(e.userId);
+    if (own) yield* own;
+    yield* this.eventsAnyUser;
+  }
+
   private async deliverEvent(e: ProcessedEventMessage): Promise<void> {
     const live: EventSubscriber[] = [];
-    for (const sub of this.events) {
+    for (const sub of this.candidates(e)) {
       if (sub.ended || !matches(sub.filter, e)) continue;
       if (sub.catchingUp) {
         sub.queue.push(e);
@@ -314,7 +349,7 @@ export class StreamHub {
   end(sub: Subscriber, error: ClientError): void {
     if (sub.ended) return;
     sub.ended = true;
-    this.events.delete(sub as EventSubscriber);
+    this.removeEventSubscriber(sub as EventSubscriber);
     this.alerts.delete(sub as AlertSubscriber);
     sub.control.push(new SubscriptionEnd(error));
     sub.control.end();
@@ -335,7 +370,7 @@ export class StreamHub {
         socket.send(`{"id":${JSON.stringify(sub.target.id)},"type":"complete"}`);
       }
       sub.ended = true;
-      this.events.delete(sub as EventSubscriber);
+      this.removeEventSubscriber(sub as EventSubscriber);
       this.alerts.delete(sub as AlertSubscriber);
     }
   }
