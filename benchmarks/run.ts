@@ -231,7 +231,7 @@ async function endToEnd(): Promise<void> {
     const subs = await subscribers(url, 1000, 'latency', 0, `per-user:${SECRET}`);
     // Starting cold, the pipeline falls behind for a few seconds (JIT, connection pools) and then
     // drains; the warm-up is long enough for that to be over (BENCH_TRACE shows it per second).
-    const warmup = Math.max(WARMUP, 8);
+    const warmup = Math.max(WARMUP, Math.min(8, SECONDS));
     const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, values.rate!, String(SECONDS), String(warmup)]);
     await sleep(warmup * 1000);
     const cpu0 = cpuReading(pid);
