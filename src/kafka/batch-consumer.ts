@@ -79,6 +79,8 @@ export class BatchConsumer {
   private readonly committable = new Map<string, Position>();
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
+  /** Per partition: deferred failures in a row, for the backoff before it is fetched again. */
+  private readonly failures = new Map<string, number>();
   private stopping = false;
 
   constructor(private readonly options: BatchConsumerOptions) {
@@ -150,6 +152,7 @@ export class BatchConsumer {
     link.then(
       () => {
         if (this.generationOf(key) !== generation) return;
+        this.failures.delete(key);
         this.committable.set(key, { topic: first.topic, partition: first.partition, offset: next });
         this.options.onHandled?.(first.partition, next);
         if ((this.options.commitIntervalMs ?? 500) === 0) void this.commit();
@@ -158,12 +161,26 @@ export class BatchConsumer {
         if (this.generationOf(key) !== generation) return; // a later batch of a partition already sent back
         this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
         this.chains.delete(key);
-        this.log.warn({ err: (err as Error).message, partition: first.partition, offset: first.offset }, 'deferred work failed; the partition goes back to that batch');
+        // Back off before the partition is fetched again, as KafkaJS does after a handler throws:
+        // the store or the broker may be down, and retrying at once would spin.
+        const failures = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, failures);
+        const delay = Math.min(5_000, 200 * 2 ** (failures - 1));
+        this.log.warn({ err: (err as Error).message, partition: first.partition, offset: first.offset, retryInMs: delay }, 'deferred work failed; the partition goes back to that batch');
+        const partitions = [{ topic: first.topic, partitions: [first.partition] }];
         try {
+          this.consumer?.pause(partitions);
           this.consumer?.seek(first);
         } catch {
           // Not running (restarting): it starts from the committed offsets, which are before this batch.
         }
+        setTimeout(() => {
+          try {
+            this.consumer?.resume(partitions);
+          } catch {
+            // stopped meanwhile
+          }
+        }, delay).unref();
       },
     );
   }

@@ -103,4 +103,27 @@ describe('a batch consumer with deferred work', () => {
     expect(seen).toEqual(['c', 'd', 'c', 'd']);
     await waitFor(async () => ((await committed()) === 2 ? true : undefined), 10_000, 'offsets committed after the repeat');
   }, 60_000);
+
+  it('backs off before handing a batch whose work keeps failing again, and commits once it succeeds', async () => {
+    const { topic, groupId, send, committed } = await setup();
+    const attempts: number[] = [];
+    const consumer = new BatchConsumer({
+      kafka, groupId, topics: [topic], logger: createLogger('silent'), fromBeginning: true, maxWaitTimeInMs: 50, maxBytesPerPartition: 1 << 20, commitIntervalMs: 50,
+      handle: async () => {
+        attempts.push(Date.now());
+        // The store is down for the first three attempts.
+        return { settled: attempts.length <= 3 ? Promise.reject(new Error('store down')) : Promise.resolve() };
+      },
+    });
+    await consumer.start();
+    leftovers.add(() => consumer.stop());
+    await send('e');
+    await waitFor(async () => ((await committed()) === 1 ? true : undefined), 20_000, 'the batch handled after three failures');
+    expect(attempts).toHaveLength(4);
+    // 200, 400, 800 ms between the attempts (not a retry loop as fast as the broker answers).
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(150);
+    expect(gaps[1]).toBeGreaterThanOrEqual(350);
+    expect(gaps[2]).toBeGreaterThanOrEqual(700);
+  }, 60_000);
 });
