@@ -316,11 +316,13 @@ async function queries(): Promise<void> {
   await withFullGateway('queries', async (url) => {
     const fill = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, '1000', '5']);
     await new Promise((r) => fill.child.once('exit', r));
+    const filled = JSON.parse(fill.output().trim().split('\n').at(-1)!) as { sent: number; accepted: number };
+    if (filled.accepted < 1000) throw new Error(`only ${filled.accepted} of ${filled.sent} events were accepted to fill the store`);
     await until(async () => {
       const r = await fetch(`${url}/graphql`, { method: 'POST', headers: { ...json, authorization: `Bearer ${ANALYST}` }, body: JSON.stringify({ query: '{ processedEvents(first: 1) { totalCount } }' }) });
       const b = (await r.json()) as { data: { processedEvents: { totalCount: number } } };
-      return b.data.processedEvents.totalCount >= 4000 ? true : undefined;
-    }, 60_000, 'a populated store');
+      return b.data.processedEvents.totalCount >= filled.accepted ? true : undefined;
+    }, 120_000, `${filled.accepted} stored events`);
     const body = JSON.stringify({ query: '{ processedEvents(first: 100) { edges { node { eventId type occurredAt user { totalEvents segment } } } pageInfo { endCursor } } }' });
     const headers = { ...json, authorization: `Bearer ${ANALYST}` };
     await load({ url: `${url}/graphql`, body, headers, connections: 16, seconds: WARMUP });
