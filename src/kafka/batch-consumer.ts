@@ -116,7 +116,7 @@ export class BatchConsumer {
         if (!isRunning() || isStale() || this.stopping || batch.messages.length === 0) return;
         const key = `${batch.topic}\u0000${batch.partition}`;
         const generation = this.generationOf(key);
-        const records = batch.messages.map((m) => ({ key: m.key, value: m.value, offset: m.offset }));
+        const records: ConsumedBatchRecord[] = batch.messages; // KafkaJS's messages have key, value and offset
         let outcome: void | Deferred;
         try {
           outcome = await o.handle(batch.topic, batch.partition, records);

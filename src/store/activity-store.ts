@@ -238,7 +238,10 @@ export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed:
     inserted = written.events.map(([seq, eventId]) => storedFrom(firstOf.get(eventId)!, Number(seq), processedAt)).sort((a, b) => a.seq - b.seq);
     let prev = base;
     for (const e of inserted) {
-      stored.set(e.eventId, { ...e, prevSeq: prev });
+      // Built here, so completed in place rather than copied.
+      const sequenced = e as SequencedEvent;
+      sequenced.prevSeq = prev;
+      stored.set(e.eventId, sequenced);
       prev = e.seq;
     }
     if (inserted.length > 0) await updateProfiles(tx, inserted, written.sessions, written.profiles);
