@@ -173,8 +173,8 @@ export class App {
           return {
             settled: settled.then((r) => {
               processed.inc({ outcome: 'stored' }, r.inserted);
-              processed.inc({ outcome: 'duplicate' }, r.duplicates);
-              processed.inc({ outcome: 'dead-lettered' }, r.failed);
+              processed.inc({ outcome: 'duplicate' }, r.stored.length - r.inserted);
+              processed.inc({ outcome: 'dead-lettered' }, r.failed.length);
             }),
           };
         });

@@ -40,7 +40,6 @@ export class TokenVerifier {
   private readonly algorithms: Algorithm[];
   private readonly key: string;
   private readonly tolerance: number;
-  private readonly cacheSize: number;
   private readonly now: () => number;
   private readonly verified: Lru<string, Principal>;
   private readonly rejected: Lru<string, { error: ClientError; until: number }>;
@@ -52,10 +51,9 @@ export class TokenVerifier {
     this.algorithms = [config.algorithm];
     this.key = config.algorithm === 'HS256' ? config.secret : config.publicKey;
     this.tolerance = options.clockToleranceSeconds ?? 5;
-    this.cacheSize = options.cacheSize ?? 10_000;
     this.now = options.now ?? Date.now;
-    this.verified = new Lru(this.cacheSize);
-    this.rejected = new Lru(this.cacheSize);
+    this.verified = new Lru(options.cacheSize ?? 10_000);
+    this.rejected = new Lru(options.cacheSize ?? 10_000);
   }
 
   /**
@@ -91,7 +89,7 @@ export class TokenVerifier {
       });
       if (typeof payload === 'string') throw unauthenticated('Token payload must be a JSON object.');
       const principal = principalFromClaims(payload);
-      this.remember(this.verified, token, principal);
+      this.verified.set(token, principal);
       return principal;
     } catch (err) {
       const error = err instanceof jwt.TokenExpiredError
@@ -102,13 +100,9 @@ export class TokenVerifier {
             ? unauthenticated(`Invalid token: ${err.message}.`)
             : (err as ClientError);
       // A not-yet-valid token may become valid: remember the rejection only briefly.
-      this.remember(this.rejected, token, { error, until: now + (err instanceof jwt.NotBeforeError ? 1_000 : 10_000) });
+      this.rejected.set(token, { error, until: now + (err instanceof jwt.NotBeforeError ? 1_000 : 10_000) });
       throw error;
     }
-  }
-
-  private remember<V extends {}>(cache: Lru<string, V>, token: string, value: V): void {
-    cache.set(token, value);
   }
 }
 

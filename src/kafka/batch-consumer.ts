@@ -50,6 +50,8 @@ export interface BatchConsumerOptions {
   commitIntervalMs?: number;
 }
 
+const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
 interface Position {
   topic: string;
   partition: number;
@@ -114,7 +116,7 @@ export class BatchConsumer {
       partitionsConsumedConcurrently: o.concurrency ?? 1,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || this.stopping || batch.messages.length === 0) return;
-        const key = `${batch.topic}\u0000${batch.partition}`;
+        const key = partitionKey(batch.topic, batch.partition);
         const generation = this.generationOf(key);
         const records: ConsumedBatchRecord[] = batch.messages; // KafkaJS's messages have key, value and offset
         let outcome: void | Deferred;
@@ -198,7 +200,7 @@ export class BatchConsumer {
         // After a rebalance the partition may be someone else's; they start from the last commit.
         this.log.debug({ err: (err as Error).message }, 'offset commit failed');
         for (const p of positions) {
-          const key = `${p.topic}\u0000${p.partition}`;
+          const key = partitionKey(p.topic, p.partition);
           if (!this.committable.has(key)) this.committable.set(key, p);
         }
       }

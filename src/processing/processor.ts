@@ -31,6 +31,11 @@ export function rawText(value: Buffer | null): string {
   return storable(value.subarray(0, RAW_VALUE_LIMIT).toString('utf8'));
 }
 
+/** A record that cannot be processed, as the failed_events table keeps it. */
+function deadLetter(topic: string, partition: number, r: ConsumedRecord, reason: string): FailedRecord {
+  return { topic, partition, offset: r.offset, key: r.key ? storable(r.key.toString('utf8')) : null, reason: storable(reason), rawValue: rawText(r.value) };
+}
+
 /** Text as PostgreSQL can store it: U+0000 becomes U+FFFD. */
 export function storable(text: string): string {
   return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
@@ -65,6 +70,13 @@ export function parseActivity(value: Buffer | null): { value: ActivityValue } | 
 /** What `toISOString()` gives (the schema has already checked that the date is real). */
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/** What processing a group did: every valid event as stored (new or not), how many were new, the dead letters. */
+export interface ProcessResult {
+  stored: StoredEvent[];
+  inserted: number;
+  failed: FailedRecord[];
+}
+
 export interface ProcessorDeps {
   store: Store;
   publisher: Publisher;
@@ -88,53 +100,32 @@ export interface ProcessorDeps {
 export class ActivityProcessor {
   /** The latest group's publish: publishes go out in group order. */
   private lastPublish: Promise<unknown> = Promise.resolve();
-  /** Of deferred groups: the latest one's transaction, and the publish before the latest. */
+  /** The latest group's transaction, and the publish before the latest. */
   private lastStore: Promise<unknown> = Promise.resolve();
   private publishBeforeLast: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: ProcessorDeps) {}
 
-  async process(topic: string, partition: number, records: ConsumedRecord[]): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
-    return this.processMany([{ topic, partition, records }]);
+  /** One partition's batch, from parsing to publishing (replay uses this). */
+  async process(topic: string, partition: number, records: ConsumedRecord[]): Promise<ProcessResult> {
+    const { settled } = await this.processDeferred([{ topic, partition, records }]);
+    return settled;
   }
 
   /**
    * Several partitions' batches of the activity topic in one transaction and one publish: the
    * per-batch costs (writer lock, statements, produce round trip) are paid once for all of them.
+   * Resolves as soon as the batches are parsed and the group before them is stored: this group's
+   * transaction and then its publish go on while the caller fetches and parses the next group
+   * (at most one transaction and two publishes outstanding). `settled` says how it ended; the
+   * caller commits offsets only after it resolved.
    */
-  async processMany(batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ stored: StoredEvent[]; inserted: number; failed: FailedRecord[] }> {
+  async processDeferred(batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ settled: Promise<ProcessResult> }> {
     const alerts = batches.filter((b) => b.topic === this.deps.topics.alerts);
     const activity = batches.filter((b) => b.topic !== this.deps.topics.alerts);
     let alertFailures: FailedRecord[] = [];
     for (const b of alerts) alertFailures = alertFailures.concat((await this.processAlerts(b.topic, b.partition, b.records)).failed);
-    if (activity.length === 0) return { stored: [], inserted: 0, failed: alertFailures };
-    const { events, failed } = this.parse(activity);
-    const t0 = performance.now();
-    const { stored, inserted } = await storeBatch(this.deps.store, events, failed);
-    const t1 = performance.now();
-    await this.deps.afterStore?.(stored);
-    if (this.deps.publish !== false) {
-      const outgoing = this.outgoing(activity, failed, stored);
-      await this.lastPublish.catch(() => undefined);
-      const t2 = performance.now();
-      if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
-      this.deps.onTimings?.((t1 - t0) / 1000, (performance.now() - t2) / 1000, events.length);
-    }
-    return { stored, inserted, failed: [...alertFailures, ...failed] };
-  }
-
-  /**
-   * Like processMany, but resolves as soon as the batches are parsed and the group before them
-   * is stored: this group's transaction and then its publish go on while the caller fetches and
-   * parses the next group (at most one transaction and two publishes outstanding). `settled`
-   * says how it ended; the caller commits offsets only after it resolved.
-   */
-  async processDeferred(batches: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ settled: Promise<{ inserted: number; duplicates: number; failed: number }> }> {
-    const alerts = batches.filter((b) => b.topic === this.deps.topics.alerts);
-    const activity = batches.filter((b) => b.topic !== this.deps.topics.alerts);
-    let alertFailures = 0;
-    for (const b of alerts) alertFailures += (await this.processAlerts(b.topic, b.partition, b.records)).failed.length;
-    if (activity.length === 0) return { settled: Promise.resolve({ inserted: 0, duplicates: 0, failed: alertFailures }) };
+    if (activity.length === 0) return { settled: Promise.resolve({ stored: [], inserted: 0, failed: alertFailures }) };
     const { events, failed } = this.parse(activity);
     const previousStore = this.lastStore;
     const previousPublish = this.lastPublish;
@@ -148,12 +139,12 @@ export class ActivityProcessor {
     const settled = (async () => {
       const { stored, inserted, seconds } = await storing;
       await this.deps.afterStore?.(stored);
-      const outgoing = this.outgoing(activity, failed, stored);
+      const outgoing = this.deps.publish === false ? [] : this.outgoing(activity, failed, stored);
       await previousPublish.catch(() => undefined);
       const t = performance.now();
-      if (outgoing.length > 0 && this.deps.publish !== false) await this.deps.publisher.publish(outgoing);
+      if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
       this.deps.onTimings?.(seconds, (performance.now() - t) / 1000, events.length);
-      return { inserted, duplicates: stored.length - inserted, failed: failed.length + alertFailures };
+      return { stored, inserted, failed: [...alertFailures, ...failed] };
     })();
     storing.catch(() => undefined);
     settled.catch(() => undefined); // the caller gets the failure through `settled`
@@ -175,7 +166,7 @@ export class ActivityProcessor {
         if ('value' in p) {
           events.push({ value: p.value, partition, offset: r.offset });
         } else {
-          failed.push({ topic, partition, offset: r.offset, key: r.key ? storable(r.key.toString('utf8')) : null, reason: storable(p.reason), rawValue: rawText(r.value) });
+          failed.push(deadLetter(topic, partition, r, p.reason));
         }
       }
     }
@@ -200,7 +191,7 @@ export class ActivityProcessor {
     for (const r of records) {
       const p = parseAlert(r.value);
       if ('alert' in p) alerts.push(p.alert);
-      else failed.push({ topic, partition, offset: r.offset, key: r.key ? storable(r.key.toString('utf8')) : null, reason: storable(p.reason), rawValue: rawText(r.value) });
+      else failed.push(deadLetter(topic, partition, r, p.reason));
     }
     const inserted = await this.deps.store.transaction((tx) => writeAlerts(tx, alerts, failed, new Date()));
     const outgoing = this.deadLetters(records, failed);

@@ -162,9 +162,9 @@ function storedFrom(e: IncomingEvent, seq: number, processedAt: string): StoredE
  * the writer lock, then, in a statement of its own so that its snapshot is taken under the lock,
  * where the stored events end and the transaction's time.
  */
-export const WRITER_OPENING = `SELECT pg_advisory_xact_lock(${WRITER_LOCK}); SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events`;
+const WRITER_OPENING = `SELECT pg_advisory_xact_lock(${WRITER_LOCK}); SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events`;
 
-/** Writes one consumed batch in a transaction of its own: see writeBatch. */
+/** Writes one consumed batch in a transaction of its own (see writeBatch). */
 export function storeBatch(store: Store, events: IncomingEvent[], failed: FailedRecord[]): Promise<{ stored: SequencedEvent[]; inserted: number }> {
   return store.transaction((tx, opened) => writeBatch(tx, events, failed, opened[0] as WriterHead), { opening: WRITER_OPENING });
 }
@@ -172,18 +172,14 @@ export function storeBatch(store: Store, events: IncomingEvent[], failed: Failed
 type WriterHead = { max: number | string; now: Date | string };
 
 /**
- * Writes one consumed batch in the caller's transaction: events (a stored eventId is skipped),
- * the sessions and profiles of the users whose events are new, and failed records. `head` is
- * what WRITER_OPENING returned when the transaction began with it; without it the lock is taken
- * here. Five statements at most, whatever the batch size (besides a rare re-read of events a
- * redelivery finds stored). Returns every valid event of the batch as stored (new or already
- * there) with its predecessor, in batch order without repeats.
+ * Writes one consumed batch in a transaction that began with WRITER_OPENING (`head` is what that
+ * returned): events (a stored eventId is skipped), the sessions and profiles of the users whose
+ * events are new, and failed records. Three statements at most after the opening, whatever the
+ * batch size (besides a rare re-read of events a redelivery finds stored). Returns every valid
+ * event of the batch as stored (new or already there) with its predecessor, in batch order
+ * without repeats.
  */
-export async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: FailedRecord[], head?: WriterHead): Promise<{ stored: SequencedEvent[]; inserted: number }> {
-  if (!head) {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITER_LOCK]);
-    head = (await tx.query<WriterHead>('SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events')).rows[0]!;
-  }
+async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: FailedRecord[], head: WriterHead): Promise<{ stored: SequencedEvent[]; inserted: number }> {
   let inserted: StoredEvent[] = [];
   const stored = new Map<string, SequencedEvent>();
   if (events.length > 0) {

@@ -1,4 +1,4 @@
-import { BatchConsumer } from '../../src/kafka/batch-consumer';
+import { BatchConsumer, type BatchConsumerOptions } from '../../src/kafka/batch-consumer';
 import { createKafka, KafkaAdmin } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
 import { BROKERS, Leftovers, uniqueName, waitFor } from '../support/harness';
@@ -19,7 +19,10 @@ function gate(): { promise: Promise<void>; open: () => void; fail: (e: Error) =>
   return { promise, open, fail };
 }
 
-async function setup(): Promise<{ topic: string; groupId: string; send: (v: string) => Promise<void>; committed: () => Promise<number> }> {
+type Handle = BatchConsumerOptions['handle'];
+
+/** A one-partition topic, a producer into it, a started consumer with `handle`, and the group's committed offset. */
+async function setup(handle: Handle): Promise<{ send: (v: string) => Promise<void>; committed: () => Promise<number> }> {
   const admin = new KafkaAdmin(kafka);
   await admin.start();
   leftovers.add(() => admin.stop());
@@ -32,9 +35,12 @@ async function setup(): Promise<{ topic: string; groupId: string; send: (v: stri
   await raw.connect();
   leftovers.add(() => raw.disconnect());
   const groupId = uniqueName('deferred-group');
+  const consumer = new BatchConsumer({
+    kafka, groupId, topics: [topic], logger: createLogger('silent'), fromBeginning: true, maxWaitTimeInMs: 50, maxBytesPerPartition: 1 << 20, commitIntervalMs: 50, handle,
+  });
+  await consumer.start();
+  leftovers.add(() => consumer.stop());
   return {
-    topic,
-    groupId,
     send: async (v) => {
       await producer.send({ topic, messages: [{ key: 'k', value: v }] });
     },
@@ -44,21 +50,15 @@ async function setup(): Promise<{ topic: string; groupId: string; send: (v: stri
 
 describe('a batch consumer with deferred work', () => {
   it('fetches and handles the next batch while a batch’s work is pending, and commits only after that work succeeded', async () => {
-    const { topic, groupId, send, committed } = await setup();
     const seen: string[] = [];
     const gates = new Map<string, ReturnType<typeof gate>>();
-    const consumer = new BatchConsumer({
-      kafka, groupId, topics: [topic], logger: createLogger('silent'), fromBeginning: true, maxWaitTimeInMs: 50, maxBytesPerPartition: 1 << 20, commitIntervalMs: 50,
-      handle: async (_t, _p, records) => {
-        const values = records.map((r) => r.value!.toString());
-        seen.push(...values);
-        const g = gate();
-        gates.set(values.join(','), g);
-        return { settled: g.promise };
-      },
+    const { send, committed } = await setup(async (_t, _p, records) => {
+      const values = records.map((r) => r.value!.toString());
+      seen.push(...values);
+      const g = gate();
+      gates.set(values.join(','), g);
+      return { settled: g.promise };
     });
-    await consumer.start();
-    leftovers.add(() => consumer.stop());
 
     await send('a');
     await waitFor(() => (seen.includes('a') ? true : undefined), 20_000, 'a');
@@ -73,24 +73,18 @@ describe('a batch consumer with deferred work', () => {
   }, 60_000);
 
   it('goes back to a batch whose work failed, hands it and everything after it again, and never commits past it before', async () => {
-    const { topic, groupId, send, committed } = await setup();
     const seen: string[] = [];
     const gates = new Map<string, ReturnType<typeof gate>>();
-    const consumer = new BatchConsumer({
-      kafka, groupId, topics: [topic], logger: createLogger('silent'), fromBeginning: true, maxWaitTimeInMs: 50, maxBytesPerPartition: 1 << 20, commitIntervalMs: 50,
-      handle: async (_t, _p, records) => {
-        const values = records.map((r) => r.value!.toString());
-        seen.push(...values);
-        const key = values.join(',');
-        // The first attempt of each batch waits for the test; a repeat succeeds at once.
-        if (gates.has(key) || seen.length > 3) return { settled: Promise.resolve() };
-        const g = gate();
-        gates.set(key, g);
-        return { settled: g.promise };
-      },
+    const { send, committed } = await setup(async (_t, _p, records) => {
+      const values = records.map((r) => r.value!.toString());
+      seen.push(...values);
+      const key = values.join(',');
+      // The first attempt of each batch waits for the test; a repeat succeeds at once.
+      if (gates.has(key) || seen.length > 3) return { settled: Promise.resolve() };
+      const g = gate();
+      gates.set(key, g);
+      return { settled: g.promise };
     });
-    await consumer.start();
-    leftovers.add(() => consumer.stop());
 
     await send('c');
     await waitFor(() => (seen.includes('c') ? true : undefined), 20_000, 'c');
@@ -105,18 +99,12 @@ describe('a batch consumer with deferred work', () => {
   }, 60_000);
 
   it('backs off before handing a batch whose work keeps failing again, and commits once it succeeds', async () => {
-    const { topic, groupId, send, committed } = await setup();
     const attempts: number[] = [];
-    const consumer = new BatchConsumer({
-      kafka, groupId, topics: [topic], logger: createLogger('silent'), fromBeginning: true, maxWaitTimeInMs: 50, maxBytesPerPartition: 1 << 20, commitIntervalMs: 50,
-      handle: async () => {
-        attempts.push(Date.now());
-        // The store is down for the first three attempts.
-        return { settled: attempts.length <= 3 ? Promise.reject(new Error('store down')) : Promise.resolve() };
-      },
+    const { send, committed } = await setup(async () => {
+      attempts.push(Date.now());
+      // The store is down for the first three attempts.
+      return { settled: attempts.length <= 3 ? Promise.reject(new Error('store down')) : Promise.resolve() };
     });
-    await consumer.start();
-    leftovers.add(() => consumer.stop());
     await send('e');
     await waitFor(async () => ((await committed()) === 1 ? true : undefined), 20_000, 'the batch handled after three failures');
     expect(attempts).toHaveLength(4);
