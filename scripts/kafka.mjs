@@ -120,8 +120,11 @@ function writeServerProperties() {
 
 function formatStorage(properties) {
   if (existsSync(join(data, 'meta.properties'))) return;
-  // A KRaft cluster id is 16 random bytes, base64url without padding.
-  const clusterId = randomBytes(16).toString('base64url');
+  // A KRaft cluster id is 16 random bytes, base64url without padding. Like Kafka's own
+  // Uuid.randomUuid, draw again when it starts with '-': the storage tool would read it as an option.
+  let clusterId;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   const r = spawnSync(
     javaBinary(),
     ['-cp', join(libs, '*'), `-Dlog4j2.configurationFile=${join(root, 'kafka', 'log4j2.properties')}`,
