@@ -1,4 +1,4 @@
-// npm run bench:profile -- <file.cpuprofile | directory> [--top N] [--inclusive REGEX] [--window FROM,TO]
+// npm run bench:profile -- <file.cpuprofile | directory> [--top N] [--inclusive REGEX] [--window FROM,TO] [--callers REGEX]
 // Summarizes V8 CPU profiles written by `npm run bench -- --profile`: where the busy time went,
 // by area (a package, a source file, the runtime) and by function, self and inclusive.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -9,10 +9,13 @@ interface CallFrame { functionName: string; url: string; lineNumber: number }
 interface Node { id: number; callFrame: CallFrame; children?: number[] }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[] }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, inclusive: { type: 'string', default: ' src/' }, window: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, inclusive: { type: 'string', default: ' src/' }, window: { type: 'string' }, callers: { type: 'string' } } });
 const TOP = Number(values.top);
 const INCLUSIVE = new RegExp(values.inclusive!);
 // --window A,B: only samples between A and B seconds after the profile started (negative: before its end).
+// --callers REGEX: the self time of functions matching REGEX (say `writev`), charged to the nearest
+// caller in a package or project file, to see whose work a native or runtime function did.
+const CALLERS = values.callers ? new RegExp(values.callers) : undefined;
 const WINDOW = values.window?.split(',').map(Number) as [number, number] | undefined;
 
 /** Where a frame belongs: a package under node_modules, a project file, Node itself, or V8. */
@@ -58,6 +61,7 @@ function summarize(file: string): void {
   const areas = new Map<string, number>();
   const fnSelf = new Map<string, number>();
   const fnIncl = new Map<string, number>();
+  const callers = new Map<string, number>();
   for (const [id, us] of self) {
     const n = byId.get(id)!;
     if (n.callFrame.functionName === '(idle)') {
@@ -68,6 +72,12 @@ function summarize(file: string): void {
     const a = area(n.callFrame);
     areas.set(a, (areas.get(a) ?? 0) + us);
     fnSelf.set(label(n.callFrame), (fnSelf.get(label(n.callFrame)) ?? 0) + us);
+    if (CALLERS?.test(label(n.callFrame))) {
+      let cur = parent.get(id);
+      while (cur !== undefined && /^(\(|node:)/.test(area(byId.get(cur)!.callFrame))) cur = parent.get(cur);
+      const l = cur === undefined ? '(no caller)' : label(byId.get(cur)!.callFrame);
+      callers.set(l, (callers.get(l) ?? 0) + us);
+    }
     // Inclusive: once per distinct function on the stack.
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -84,7 +94,8 @@ function summarize(file: string): void {
     `\n${basename(file)} (${from.toFixed(1)} s to ${to.toFixed(1)} s of ${end.toFixed(1)} s): ${(total / 1e6).toFixed(2)} s busy, ${(idle / 1e6).toFixed(2)} s idle\n` +
       `by area (self):\n${list(areas, TOP)}\n` +
       `by function (self):\n${list(fnSelf, TOP)}\n` +
-      `functions matching /${INCLUSIVE.source}/ (inclusive):\n${list(fnIncl, TOP, (k) => INCLUSIVE.test(k))}\n`,
+      `functions matching /${INCLUSIVE.source}/ (inclusive):\n${list(fnIncl, TOP, (k) => INCLUSIVE.test(k))}\n` +
+      (CALLERS ? `self time of /${CALLERS.source}/ by nearest package or project caller:\n${list(callers, TOP)}\n` : ''),
   );
 }
 
