@@ -216,14 +216,22 @@ export function machineBusy(): number {
   return (total - f[3]! - f[4]!) / 100;
 }
 
-/** A reading for cpuShare. */
-export function cpuReading(gatewayPid: number): { gateway: number; broker: number; postgres: number; machine: number } {
-  return { gateway: cpuSeconds(gatewayPid), ...serviceCpu(), machine: machineBusy() };
+type CpuReading = { gateway: number; broker: number; postgres: number; machine: number };
+
+/** A reading for cpuShare; several gateway pids (a split deployment) are summed. */
+export function cpuReading(gatewayPids: number | number[]): CpuReading {
+  const pids = typeof gatewayPids === 'number' ? [gatewayPids] : gatewayPids;
+  return { gateway: pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0), ...serviceCpu(), machine: machineBusy() };
 }
 
-/** CPU of the gateway, the broker, PostgreSQL and the whole machine between two readings, as a note. */
-export function cpuShare(before: { gateway: number; broker: number; postgres: number; machine: number }, wallSeconds: number, gatewayPid: number): string {
-  const now = cpuReading(gatewayPid);
+/**
+ * CPU of the gateway processes, the broker, PostgreSQL, the rest (load generators and anything
+ * else on the machine) and the whole machine between two readings, as a note.
+ */
+export function cpuShare(before: CpuReading, wallSeconds: number, gatewayPids: number | number[]): string {
+  const now = cpuReading(gatewayPids);
+  const d = (k: keyof CpuReading) => now[k] - before[k];
   const f = (x: number) => `${(x / wallSeconds).toFixed(2)}`;
-  return `cores used over ${wallSeconds.toFixed(1)} s: gateway ${f(now.gateway - before.gateway)}, broker ${f(now.broker - before.broker)}, PostgreSQL ${f(now.postgres - before.postgres)}, machine ${f(now.machine - before.machine)} of ${cpus().length}`;
+  const rest = d('machine') - d('gateway') - d('broker') - d('postgres');
+  return `cores used over ${wallSeconds.toFixed(1)} s: gateway ${f(d('gateway'))}, broker ${f(d('broker'))}, PostgreSQL ${f(d('postgres'))}, the rest ${f(Math.max(0, rest))}, machine ${f(d('machine'))} of ${cpus().length}`;
 }
