@@ -1,3 +1,4 @@
+import './pooled-encoder'; // before KafkaJS loads
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kafkajs';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../logger';

@@ -1,0 +1,84 @@
+/**
+ * KafkaJS encodes every record, every record header and every request into an `Encoder` that
+ * starts from a zero-filled 512-byte `Buffer.alloc` and grows by allocating and copying again.
+ * Producing a 100-event batch therefore allocates and zero-fills some 200 KB outside Node's buffer
+ * pool; in a profile of batched ingest that allocation (and the garbage it leaves) was about a
+ * fifth of the gateway's CPU.
+ *
+ * An encoder only ever exposes the bytes it wrote: every write goes at `offset` and advances it,
+ * and `buffer` is the slice before `offset`. So the zero fill is never observed, and
+ * `Buffer.allocUnsafe` (which hands out small buffers from Node's shared pool) is enough.
+ * `installPooledEncoder` puts a constructor doing that in place of KafkaJS's `Encoder` export,
+ * sharing its prototype (methods, `instanceof`) and statics; it must run before KafkaJS is first
+ * loaded, so the modules of this folder that load KafkaJS import this one first.
+ *
+ * KafkaJS is pinned (package.json), and this depends on its internals: if the module is not where
+ * 2.2.4 has it, or does not look like that Encoder, nothing is replaced and KafkaJS works as
+ * shipped.
+ */
+
+/** The parts of KafkaJS's Encoder this relies on. */
+interface EncoderLike {
+  buf: Buffer;
+  offset: number;
+}
+type EncoderClass = { prototype: EncoderLike; nextPowerOfTwo(n: number): number } & (new (initialSize?: number) => EncoderLike);
+
+const POOLED = Symbol.for('activity-gateway.pooled-encoder');
+
+/** Growth by `allocUnsafe` to the next power of two, copying the written bytes, as the original grows. */
+function ensureAvailable(this: EncoderLike, length: number): void {
+  if (this.offset + length > this.buf.length) {
+    const grown = Buffer.allocUnsafe(1 << (32 - Math.clz32(this.offset + length)));
+    this.buf.copy(grown, 0, 0, this.offset);
+    this.buf = grown;
+  }
+}
+
+/**
+ * A constructor that behaves as `Original` but allocates from the pool: its prototype inherits
+ * every method of `Original`'s (so its instances are `instanceof Original`) and overrides
+ * `ensureAvailable`; its statics are `Original`'s.
+ */
+export function pooledEncoderOf(Original: EncoderClass): EncoderClass {
+  function PooledEncoder(this: EncoderLike, initialSize = 511): void {
+    this.buf = Buffer.allocUnsafe(Original.nextPowerOfTwo(initialSize));
+    this.offset = 0;
+  }
+  PooledEncoder.prototype = Object.create(Original.prototype, {
+    constructor: { value: PooledEncoder, writable: true, configurable: true },
+    ensureAvailable: { value: ensureAvailable, writable: true, configurable: true },
+  });
+  Object.setPrototypeOf(PooledEncoder, Original); // statics: sizeOfVarInt, nextPowerOfTwo, …
+  Object.defineProperty(PooledEncoder, POOLED, { value: true });
+  return PooledEncoder as unknown as EncoderClass;
+}
+
+/** Whether KafkaJS's Encoder export is the pooled one now (it is after `installPooledEncoder` outside Jest). */
+export function pooledEncoderInstalled(): boolean {
+  try {
+    const path = require.resolve('kafkajs/src/protocol/encoder');
+    return (require.cache[path]?.exports as Record<symbol, unknown> | undefined)?.[POOLED] === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Replaces KafkaJS's Encoder export by the pooled one, once; a no-op where that cannot be done. */
+export function installPooledEncoder(): void {
+  let path: string;
+  try {
+    path = require.resolve('kafkajs/src/protocol/encoder');
+  } catch {
+    return;
+  }
+  // Loading it here puts it in the cache, before any other KafkaJS module requires it.
+  const Original = require(path) as EncoderClass;
+  const entry = require.cache[path];
+  if (!entry || entry.exports !== Original || (Original as unknown as Record<symbol, unknown>)[POOLED]) return;
+  const proto = Original.prototype as unknown as Record<string, unknown>;
+  if (typeof Original.nextPowerOfTwo !== 'function' || typeof proto.ensureAvailable !== 'function' || typeof proto.writeInt8 !== 'function') return;
+  entry.exports = pooledEncoderOf(Original);
+}
+
+installPooledEncoder();
