@@ -1,7 +1,6 @@
 import { pooledEncoderInstalled, pooledEncoderOf } from '../../src/kafka/pooled-encoder';
 
 // Importing the module above put the pooled Encoder in place of KafkaJS's; KafkaJS's own is its prototype.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const Installed = require('kafkajs/src/protocol/encoder');
 const Encoder = Object.getPrototypeOf(Installed);
 
