@@ -137,7 +137,8 @@ export class ActivityRecorder {
         return;
       }
       firstInCall.set(v.eventId, i);
-      const remembered = this.recent.get(v.eventId);
+      // A key this process has just drawn is in no memory: only a client's key is looked up.
+      const remembered = inputs[i]!.eventId ? this.recent.get(v.eventId) : undefined;
       if (remembered) {
         answers[i] = handled(this.sameUser(v, remembered.userId, pathOf(i)).then(() => remembered.receipt).then(asDuplicate));
       } else if (inputs[i]!.eventId) {
