@@ -13,6 +13,7 @@ import { PushIterator } from '../pubsub/push-iterator';
 import type { Severity } from '../schema/common/enums';
 import { dashboardAt, type DashboardData } from '../store/live-queries';
 import { findEvents, type EventQuery } from '../store/read-queries';
+import { sendText } from './frames';
 import type { Queryable } from '../store';
 import type { StoredEvent } from '../store/activity-store';
 
@@ -341,7 +342,7 @@ export class StreamHub {
       this.end(sub, slowConsumer(resume));
       return false;
     }
-    socket.send(Buffer.concat([sub.prefix, payload, SUFFIX]), { binary: false });
+    sendText(socket, [sub.prefix, payload, SUFFIX]);
     return true;
   }
 
