@@ -1,5 +1,7 @@
 import { Leftovers, RECORD_MANY, graphql, startGateway, token, waitFor, type TestGateway } from '../support/harness';
 import { testKafka } from '../support/kafka';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { collect, wsClient } from '../support/subscriptions';
 
 const leftovers = new Leftovers();
@@ -33,6 +35,41 @@ describe('eventProcessed', () => {
     const cursors = all.data('eventProcessed').map((e) => Buffer.from(e.cursor, 'base64url').toString());
     const seqs = cursors.map((c) => Number(c.split(':')[1]));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+});
+
+describe('message framing', () => {
+  it('delivers the same events over a compressed connection (permessage-deflate) as over a plain one', async () => {
+    const g = await startGateway(leftovers, { WS_DEFLATE: 'true' });
+    const sockets: WebSocket[] = [];
+    class Recorded extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        sockets.push(this);
+      }
+    }
+    const user = token('deflater');
+    const compressed = createClient({ url: `${g.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: Recorded, connectionParams: { authorization: `Bearer ${user}` }, retryAttempts: 0, lazy: true });
+    leftovers.add(() => compressed.dispose());
+    const plainSocket = class extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { perMessageDeflate: false });
+        sockets.push(this);
+      }
+    };
+    const plain = createClient({ url: `${g.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: plainSocket, connectionParams: { authorization: `Bearer ${user}` }, retryAttempts: 0, lazy: true });
+    leftovers.add(() => plain.dispose());
+    const a = collect(compressed, SUB);
+    const b = collect(plain, SUB);
+    await waitFor(() => (g.app.hubSubscribers() >= 2 ? true : undefined));
+    expect(sockets.map((s) => s.extensions).sort()).toEqual(['', 'permessage-deflate']);
+    // A frame with a 7-bit length and one with a 16-bit length, compressed and not.
+    const long = `/${'x'.repeat(1_500)}`;
+    await graphql(g.url, RECORD_MANY, { inputs: [{ type: 'PAGE_VIEW', pageUrl: '/short' }, { type: 'PAGE_VIEW', pageUrl: long }] }, user);
+    await a.until(2);
+    await b.until(2);
+    expect(a.data('eventProcessed').map((e) => e.pageUrl)).toEqual(['/short', long]);
+    expect(b.data('eventProcessed')).toEqual(a.data('eventProcessed'));
   });
 });
 
