@@ -1,10 +1,13 @@
-import WebSocket from 'ws';
+import type { EventEmitter } from 'node:events';
 import { textFrame } from '../../src/streaming/frames';
+
+// ws's frame parser (exported by ws, not declared by its types).
+const { Receiver } = require('ws') as { Receiver: new (options: { isServer: boolean }) => EventEmitter & { write(chunk: Buffer): void } };
 
 /** Decodes frames as a WebSocket client does, with `ws`'s own receiver. */
 function decode(frames: Buffer): Array<{ text: string; binary: boolean }> {
   const messages: Array<{ text: string; binary: boolean }> = [];
-  const receiver = new WebSocket.Receiver({ isServer: false });
+  const receiver = new Receiver({ isServer: false });
   receiver.on('message', (data: Buffer, binary: boolean) => messages.push({ text: data.toString('utf8'), binary }));
   receiver.on('error', (err: Error) => {
     throw err;
