@@ -218,18 +218,17 @@ export function machineBusy(): number {
 
 type CpuReading = { gateway: number; broker: number; postgres: number; machine: number };
 
-/** A reading for cpuShare; several gateway pids (a split deployment) are summed. */
-export function cpuReading(gatewayPids: number | number[]): CpuReading {
-  const pids = typeof gatewayPids === 'number' ? [gatewayPids] : gatewayPids;
-  return { gateway: pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0), ...serviceCpu(), machine: machineBusy() };
+/** A reading for cpuShare. */
+export function cpuReading(gatewayPid: number): CpuReading {
+  return { gateway: cpuSeconds(gatewayPid), ...serviceCpu(), machine: machineBusy() };
 }
 
 /**
- * CPU of the gateway processes, the broker, PostgreSQL, the rest (load generators and anything
+ * CPU of the gateway, the broker, PostgreSQL, the rest (load generators and anything
  * else on the machine) and the whole machine between two readings, as a note.
  */
-export function cpuShare(before: CpuReading, wallSeconds: number, gatewayPids: number | number[]): string {
-  const now = cpuReading(gatewayPids);
+export function cpuShare(before: CpuReading, wallSeconds: number, gatewayPid: number): string {
+  const now = cpuReading(gatewayPid);
   const d = (k: keyof CpuReading) => now[k] - before[k];
   const f = (x: number) => `${(x / wallSeconds).toFixed(2)}`;
   const rest = d('machine') - d('gateway') - d('broker') - d('postgres');

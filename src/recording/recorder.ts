@@ -138,10 +138,11 @@ export class ActivityRecorder {
       }
       firstInCall.set(v.eventId, i);
       // A key this process has just drawn is in no memory: only a client's key is looked up.
-      const remembered = inputs[i]!.eventId ? this.recent.get(v.eventId) : undefined;
+      const clientKey = Boolean(inputs[i]!.eventId);
+      const remembered = clientKey ? this.recent.get(v.eventId) : undefined;
       if (remembered) {
         answers[i] = handled(this.sameUser(v, remembered.userId, pathOf(i)).then(() => remembered.receipt).then(asDuplicate));
-      } else if (inputs[i]!.eventId) {
+      } else if (clientKey) {
         clientKeyed.push(i);
       } else {
         fresh.push(i);

@@ -40,7 +40,7 @@ export function textFrame(parts: readonly Buffer[]): Buffer {
 }
 
 /** The TCP socket under an open, uncompressed WebSocket, or undefined. */
-export function rawSocketOf(socket: WebSocket): Socket | undefined {
+function rawSocketOf(socket: WebSocket): Socket | undefined {
   if (socket.extensions !== '') return undefined;
   const raw = (socket as unknown as { _socket?: Socket })._socket;
   return raw && raw.writable && !raw.destroyed ? raw : undefined;

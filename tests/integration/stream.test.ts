@@ -1,7 +1,7 @@
-import { Leftovers, RECORD_MANY, graphql, startGateway, token, waitFor, type TestGateway } from '../support/harness';
-import { testKafka } from '../support/kafka';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { Leftovers, RECORD_MANY, graphql, startGateway, token, waitFor, type TestGateway } from '../support/harness';
+import { testKafka } from '../support/kafka';
 import { collect, wsClient } from '../support/subscriptions';
 
 const leftovers = new Leftovers();
@@ -42,23 +42,26 @@ describe('message framing', () => {
   it('delivers the same events over a compressed connection (permessage-deflate) as over a plain one', async () => {
     const g = await startGateway(leftovers, { WS_DEFLATE: 'true' });
     const sockets: WebSocket[] = [];
-    class Recorded extends WebSocket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
-        sockets.push(this);
-      }
-    }
     const user = token('deflater');
-    const compressed = createClient({ url: `${g.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: Recorded, connectionParams: { authorization: `Bearer ${user}` }, retryAttempts: 0, lazy: true });
-    leftovers.add(() => compressed.dispose());
-    const plainSocket = class extends WebSocket {
-      constructor(url: string, protocols?: string | string[]) {
-        super(url, protocols, { perMessageDeflate: false });
-        sockets.push(this);
-      }
+    /** A graphql-ws client whose sockets offer permessage-deflate or not, kept in `sockets`. */
+    const clientOffering = (perMessageDeflate: boolean) => {
+      const client = createClient({
+        url: `${g.url.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: class extends WebSocket {
+          constructor(url: string, protocols?: string | string[]) {
+            super(url, protocols, { perMessageDeflate });
+            sockets.push(this);
+          }
+        },
+        connectionParams: { authorization: `Bearer ${user}` },
+        retryAttempts: 0,
+        lazy: true,
+      });
+      leftovers.add(() => client.dispose());
+      return client;
     };
-    const plain = createClient({ url: `${g.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: plainSocket, connectionParams: { authorization: `Bearer ${user}` }, retryAttempts: 0, lazy: true });
-    leftovers.add(() => plain.dispose());
+    const compressed = clientOffering(true);
+    const plain = clientOffering(false);
     const a = collect(compressed, SUB);
     const b = collect(plain, SUB);
     await waitFor(() => (g.app.hubSubscribers() >= 2 ? true : undefined));
