@@ -57,14 +57,16 @@ interface Pending {
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
   settled: boolean;
+  /** performance.now() when it was queued. */
+  queuedAt: number;
 }
 
 /**
  * Publishes records durably (`acks: -1`, idempotent producer) and gathers concurrent publishes
  * into one `sendBatch`: KafkaJS has no linger of its own, and the idempotent producer allows one
  * request in flight, so without this every single-event mutation would pay a full round trip
- * in turn. While one batch is in flight the next one fills; it goes when the first returns, or
- * after `lingerMs`, or as soon as it holds `maxBatchRecords`.
+ * in turn. While one batch is in flight the next one fills; it goes when the first returns and
+ * its oldest record has waited `lingerMs`, or as soon as it holds `maxBatchRecords`.
  *
  * Records are partitioned here with KafkaJS's default (Java-compatible murmur2) partitioner, so
  * each record's offset is known from its partition's base offset in the response.
@@ -76,6 +78,7 @@ export class BatchingPublisher {
   private queuedBytes = 0;
   private inFlight = false;
   private lingerTimer: NodeJS.Timeout | undefined;
+  private lingerTurn: NodeJS.Immediate | undefined;
   private needsReset = false;
   private stopped = false;
   private idle: Array<() => void> = [];
@@ -144,6 +147,7 @@ export class BatchingPublisher {
         resolve,
         reject,
         settled: false,
+        queuedAt: performance.now(),
         timer: setTimeout(() => {
           this.settle(pending, new InfrastructureError(`Kafka did not acknowledge within ${this.options.timeoutMs} ms`, true));
         }, this.options.timeoutMs),
@@ -187,17 +191,32 @@ export class BatchingPublisher {
       this.flush();
       return;
     }
-    if (this.lingerTimer) return;
-    this.lingerTimer = setTimeout(() => {
-      this.lingerTimer = undefined;
-      this.flush();
-    }, this.options.lingerMs);
+    if (this.lingerTimer || this.lingerTurn) return;
+    // Linger counts from the oldest queued record (as Kafka's linger.ms does): records that
+    // queued while a request was in flight have waited already. What is due goes at the end of
+    // this turn of the event loop, with whatever else this turn queues (a 0 ms timer would wait 1 ms).
+    const left = this.options.lingerMs - (performance.now() - this.queue[0]!.queuedAt);
+    if (left <= 0) {
+      this.lingerTurn = setImmediate(() => {
+        this.lingerTurn = undefined;
+        this.flush();
+      });
+    } else {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.flush();
+      }, left);
+    }
   }
 
   private flush(): void {
     if (this.lingerTimer) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
+    }
+    if (this.lingerTurn) {
+      clearImmediate(this.lingerTurn);
+      this.lingerTurn = undefined;
     }
     if (this.inFlight) return;
     const batch: Pending[] = [];

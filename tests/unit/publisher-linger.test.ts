@@ -1,0 +1,76 @@
+import { BatchingPublisher, type OutgoingRecord } from '../../src/kafka/publisher';
+import { createLogger } from '../../src/logger';
+
+/**
+ * The publisher's batching decisions against a stand-in producer whose produce requests answer
+ * when the test says (no I/O): which records each request carries, and when it goes.
+ */
+function harness(lingerMs: number) {
+  const requests: Array<{ records: number; answer: () => void }> = [];
+  const producer = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    sendBatch: ({ topicMessages }: { topicMessages: Array<{ topic: string; messages: Array<{ partition: number }> }> }) =>
+      new Promise((resolve) => {
+        const all = topicMessages.flatMap((t) => t.messages.map((m) => ({ topic: t.topic, partition: m.partition })));
+        requests.push({
+          records: all.length,
+          answer: () => resolve([...new Set(all.map((m) => m.partition))].map((partition) => ({ topicName: 't', partition, baseOffset: '0' }))),
+        });
+      }),
+  };
+  const kafka = { producer: () => producer } as unknown as ConstructorParameters<typeof BatchingPublisher>[0];
+  const publisher = new BatchingPublisher(kafka, {
+    lingerMs,
+    maxBatchRecords: 1_000,
+    timeoutMs: 60_000,
+    retries: 0,
+    partitionsOf: async () => 1,
+    logger: createLogger('silent'),
+  });
+  return { publisher, requests };
+}
+
+const record = (i: number): OutgoingRecord => ({ topic: 't', key: 'u', value: String(i), headers: {} });
+
+describe('the batching publisher lingers', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('for PRODUCER_LINGER_MS, counted from the oldest queued record: records that waited behind a request in flight go as soon as it returns', async () => {
+    const { publisher, requests } = harness(50);
+    await publisher.start();
+    const first = publisher.publish([record(1)]);
+    await jest.advanceTimersByTimeAsync(49);
+    expect(requests).toHaveLength(0); // still lingering
+    await jest.advanceTimersByTimeAsync(1);
+    expect(requests).toHaveLength(1);
+
+    // Two more queue while the first request is in flight, and wait longer than the linger.
+    const later = [publisher.publish([record(2)]), publisher.publish([record(3)])];
+    await jest.advanceTimersByTimeAsync(60);
+    expect(requests).toHaveLength(1); // one request in flight at a time
+    requests[0]!.answer();
+    await first;
+    // They have lingered already: no new 50 ms wait, they go at the end of this turn.
+    await jest.advanceTimersByTimeAsync(0);
+    expect(requests).toHaveLength(2);
+    expect(requests[1]!.records).toBe(2);
+    requests[1]!.answer();
+    await Promise.all(later);
+  });
+
+  it('with 0, until the end of the current turn of the event loop, gathering what that turn queued into one request', async () => {
+    const { publisher, requests } = harness(0);
+    await publisher.start();
+    const calls = [1, 2, 3].map((i) => publisher.publish([record(i)]));
+    await Promise.resolve();
+    expect(requests).toHaveLength(0);
+    // The clock does not move: only what is due now runs.
+    await jest.advanceTimersByTimeAsync(0);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.records).toBe(3);
+    requests[0]!.answer();
+    await Promise.all(calls);
+  });
+});
