@@ -105,13 +105,14 @@ export function validateActivityValue(value: unknown, prefix = ''): InputProblem
  */
 function nulProblems(value: Record<string, unknown> | unknown[], path: string, problems: InputProblem[], depth = 0): void {
   if (depth > 32) return; // the size limits bound real values long before this
-  for (const [k, v] of Object.entries(value)) {
-    const here = `${path}${k}`;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const v = (value as Record<string, unknown>)[k];
     if (k.includes('\u0000')) problems.push({ path: path.replace(/\.$/, ''), message: 'must not contain U+0000 in a key' });
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) problems.push({ path: here, message: 'must not contain U+0000' });
+      if (v.includes('\u0000')) problems.push({ path: `${path}${k}`, message: 'must not contain U+0000' });
     } else if (v !== null && typeof v === 'object') {
-      nulProblems(v as Record<string, unknown>, `${here}.`, problems, depth + 1);
+      nulProblems(v as Record<string, unknown>, `${path}${k}.`, problems, depth + 1);
     }
   }
 }

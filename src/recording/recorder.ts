@@ -175,6 +175,8 @@ export class ActivityRecorder {
           }),
         );
         answers[i] = receipt;
+        // Only a key the client chose can come back in a retry; one drawn here is never looked up.
+        if (!inputs[i]!.eventId) return;
         this.recent.set(v.eventId, { userId: v.userId, receipt });
         // A failed publish recorded nothing: forget the key so a retry is published.
         receipt.catch(() => {
