@@ -60,11 +60,13 @@ export interface Proc {
   output(): string;
 }
 
-/** Starts a Node process running compiled JS (or TS through tsx), keeping the tail of its output. */
+/**
+ * Starts a Node process running compiled JS (or TS through tsx's require hook, in the same
+ * process, so `pid` is the process doing the work), keeping the tail of its output.
+ */
 export function start(script: string, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = []): Proc {
-  const isTs = script.endsWith('.ts');
-  const cmd = isTs ? join(ROOT, 'node_modules', '.bin', 'tsx') : process.execPath;
-  const child = spawn(cmd, [...nodeArgs, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const hook = script.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : [];
+  const child = spawn(process.execPath, [...hook, ...nodeArgs, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20_000);
@@ -132,17 +134,19 @@ export function gatewayEnv(prefix: string, dbUrl: string, port: number, extra: R
 }
 
 /**
- * Node options for a gateway process: with `--profile` (BENCH_PROFILE_DIR), each gateway writes a
- * V8 CPU profile there when it stops (`npm run bench:profile` summarizes them).
+ * Node options for a gateway process: with `--profile` (BENCH_PROFILE_DIR), each gateway writes
+ * V8 CPU profiles into a folder of its own there when it stops, one per thread (Node names them
+ * `CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile`, thread 0 the main one); `npm run bench:profile`
+ * summarizes them.
  */
 export function gatewayNodeArgs(label: string): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${label}-${Date.now()}.cpuprofile`] : [];
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `${label}-${Date.now()}`)] : [];
 }
 
-/** Starts the compiled gateway and waits until /ready answers 200. */
-export async function gateway(env: Record<string, string>, label = 'gateway'): Promise<Proc & { url: string }> {
-  const p = start(join(ROOT, 'dist', 'src', 'main.js'), env, [], gatewayNodeArgs(label));
+/** Starts the compiled gateway (or `script`, which runs it) and waits until /ready answers 200. */
+export async function gateway(env: Record<string, string>, label = 'gateway', script = join(ROOT, 'dist', 'src', 'main.js')): Promise<Proc & { url: string }> {
+  const p = start(script, env, [], gatewayNodeArgs(label));
   const url = `http://127.0.0.1:${env.PORT}`;
   try {
     await until(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined), 90_000, 'the gateway to be ready');
@@ -233,4 +237,27 @@ export function cpuShare(before: CpuReading, wallSeconds: number, gatewayPid: nu
   const f = (x: number) => `${(x / wallSeconds).toFixed(2)}`;
   const rest = d('machine') - d('gateway') - d('broker') - d('postgres');
   return `cores used over ${wallSeconds.toFixed(1)} s: gateway ${f(d('gateway'))}, broker ${f(d('broker'))}, PostgreSQL ${f(d('postgres'))}, the rest ${f(Math.max(0, rest))}, machine ${f(d('machine'))} of ${cpus().length}`;
+}
+
+/** The gateway's produce-request counters (from its /metrics). */
+export interface ProduceReading {
+  requests: number;
+  records: number;
+  seconds: number;
+}
+
+export async function produceReading(gatewayUrl: string): Promise<ProduceReading> {
+  const [requests, records, seconds] = await Promise.all(
+    ['kafka_publish_batch_records_count', 'kafka_publish_batch_records_sum', 'kafka_publish_seconds_sum'].map((name) => metric(gatewayUrl, name)),
+  );
+  return { requests: requests!, records: records!, seconds: seconds! };
+}
+
+/** Produce requests made between two readings: how many, records in each, and their latency. */
+export function produceShare(before: ProduceReading, after: ProduceReading, wallSeconds: number): string {
+  const requests = after.requests - before.requests;
+  if (requests <= 0) return 'no produce requests';
+  const records = (after.records - before.records) / requests;
+  const ms = ((after.seconds - before.seconds) / requests) * 1000;
+  return `produce requests ${Math.round(requests / wallSeconds)}/s of ${records.toFixed(1)} records, ${ms.toFixed(2)} ms each`;
 }

@@ -99,7 +99,12 @@ function summarize(file: string): void {
   );
 }
 
-for (const arg of positionals) {
-  if (statSync(arg).isDirectory()) for (const f of readdirSync(arg).filter((x) => x.endsWith('.cpuprofile')).sort()) summarize(join(arg, f));
-  else summarize(arg);
+/** Every profile in a folder and its subfolders (one per gateway process, a file per thread). */
+function profilesIn(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .sort()
+    .flatMap((f) => (statSync(join(path, f)).isDirectory() ? profilesIn(join(path, f)) : f.endsWith('.cpuprofile') ? [join(path, f)] : []));
 }
+
+for (const arg of positionals) for (const f of profilesIn(arg)) summarize(f);

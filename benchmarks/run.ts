@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
 import {
-  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, cpuReading, cpuShare, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
+  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, cpuReading, cpuShare, produceReading, produceShare, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
 } from './lib';
 
 const { values } = parseArgs({
@@ -72,15 +72,35 @@ async function ingestSingle(): Promise<void> {
     try {
       const run = async (body: string) => {
         await load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
+        const produce0 = await produceReading(gw.url);
         const cpu0 = cpuReading(gw.pid);
         const t0 = performance.now();
         const r = await load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
-        return Object.assign(r, { cpu: cpuShare(cpu0, (performance.now() - t0) / 1000, gw.pid) });
+        const wall = (performance.now() - t0) / 1000;
+        const cpu = cpuShare(cpu0, wall, gw.pid);
+        return Object.assign(r, { cpu, produce: produceShare(produce0, await produceReading(gw.url), wall) });
       };
       const ours = await run(RECORD);
       const noop = await run(NOOP);
-      row('1 single ingest', 'recordActivity', ours.perSecond, 'events/s', `p50 ${ours.p50} ms, p99 ${ours.p99} ms, errors ${ours.errors + ours.non2xx}; ${ours.cpu}`);
+      row('1 single ingest', 'recordActivity', ours.perSecond, 'events/s', `p50 ${ours.p50} ms, p99 ${ours.p99} ms, errors ${ours.errors + ours.non2xx}; ${ours.cpu}; ${ours.produce}`);
       row('1 single ingest', '(a) same stack, no-op operation', noop.perSecond, 'req/s', `p50 ${noop.p50} ms; ${noop.cpu}`);
+      // Where a recorded event's time goes: the same gateway with part of recording taken out.
+      for (const [part, figure] of [
+        ['graphql', '(a1) recordActivity answered without recording'],
+        ['no-kafka', '(a2) recordActivity recorded, acknowledged without Kafka'],
+      ] as const) {
+        const pgw = await gateway(gatewayEnv(prefix(), db, await freePort(), { ROLES: 'gateway', PART: part }), `ingest-single-${part}`, join(ROOT, 'benchmarks', 'partial-gateway.ts'));
+        try {
+          await load({ url: `${pgw.url}/graphql`, body: RECORD, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
+          const cpu0 = cpuReading(pgw.pid);
+          const t0 = performance.now();
+          const r = await load({ url: `${pgw.url}/graphql`, body: RECORD, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
+          const share = r.perSecond / noop.perSecond;
+          row('1 single ingest', figure, r.perSecond, 'req/s', `${share.toFixed(2)} of (a); p50 ${r.p50} ms; ${cpuShare(cpu0, (performance.now() - t0) / 1000, pgw.pid)}`);
+        } finally {
+          await pgw.stop();
+        }
+      }
 
       const cport = await freePort();
       const ceiling = start(join(ROOT, 'benchmarks', 'ceiling-apollo.ts'), { PORT: String(cport) });

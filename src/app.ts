@@ -21,7 +21,7 @@ import { alertRecord, detectAlerts } from './fraud/consumer';
 import { clientAddress } from './domain/client-address';
 import { RateLimiter } from './domain/rate-limit';
 import { DeviceDetector } from './domain/user-agent';
-import { ActivityRecorder } from './recording/recorder';
+import { ActivityRecorder, type RecorderDeps } from './recording/recorder';
 import { restIngestHandler } from './server/rest-ingest';
 import type { Logger } from './logger';
 import { TypedPubSub } from './pubsub/pubsub';
@@ -37,6 +37,8 @@ export interface AppOptions {
   instanceId?: string;
   /** Runs after each processor transaction commits, before anything is published (crash tests). */
   afterStore?: (stored: StoredEvent[]) => Promise<void>;
+  /** Builds the recording pipeline; the benchmarks' reference gateways take parts of it out. */
+  recorder?: (deps: RecorderDeps) => ActivityRecorder;
 }
 
 type Lifecycle =
@@ -282,7 +284,7 @@ export class App {
         started.push({ name: 'fan-out', stop: () => consumer.stop() });
 
         const verifier = new TokenVerifier(config.jwt);
-        const recorder = new ActivityRecorder({
+        const recorder = (this.options.recorder ?? ((deps: RecorderDeps) => new ActivityRecorder(deps)))({
           publisher,
           store,
           topic: config.kafka.topics.activity,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { App } from './app';
+import { App, type AppOptions } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 
@@ -53,12 +53,12 @@ export function stopOnSignals(app: App, logger: Logger): void {
 }
 
 /** Starts the gateway with the given configuration; exits the process when start fails. */
-export async function run(config: Config): Promise<App> {
+export async function run(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = createLogger(config.logLevel);
   if (config.jwt.algorithm === 'HS256' && config.jwt.generated) {
     logger.warn('JWT_SECRET is not set: using a generated development secret (tokens die with this process)');
   }
-  const app = new App(config, logger);
+  const app = new App(config, logger, options);
   stopOnSignals(app, logger);
   try {
     await app.start();
