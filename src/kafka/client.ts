@@ -1,4 +1,5 @@
 import './pooled-encoder'; // before KafkaJS loads
+import './linear-grouping'; // before KafkaJS loads
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kafkajs';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../logger';
