@@ -200,6 +200,7 @@ export class ActivityProcessor {
   }
 
   private deadLetters(records: ConsumedRecord[], failed: FailedRecord[]): OutgoingRecord[] {
+    if (failed.length === 0) return []; // the usual case: no index of a whole batch for nothing
     const byOffset = new Map(records.map((r) => [r.offset, r]));
     return failed.map((f) => {
       const original = byOffset.get(f.offset)!;
