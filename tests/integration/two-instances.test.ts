@@ -12,18 +12,32 @@ const root = join(__dirname, '..', '..');
 async function gatewayProcess(env: Record<string, string | undefined>): Promise<string> {
   const port = await freePort();
   const child: ChildProcess = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'main.ts')], {
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  // Its log (pino on stdout) and stderr, for the message when it does not become ready.
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-4_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise((r) => child.once('exit', r));
   leftovers.add(async () => {
     child.kill('SIGTERM');
     await exited;
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined), 60_000, `instance on ${port} to be ready: ${err}`);
+  const ready = waitFor(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined), 60_000, `instance on ${port} to be ready`);
+  const died = exited.then(() => {
+    throw new Error(`instance on ${port} exited with ${child.exitCode} before it was ready`);
+  });
+  // Whichever loses the race settles later (the process also ends at teardown): not unhandled.
+  died.catch(() => undefined);
+  ready.catch(() => undefined);
+  try {
+    await Promise.race([ready, died]);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${out}`);
+  }
   return url;
 }
 
