@@ -84,14 +84,39 @@ export class KafkaAdmin {
     if (missing.length === 0) return [];
     try {
       await this.client.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: -1 })),
       });
     } catch (err) {
       // Another instance may have created them between our list and create.
       if (!/already exists/i.test((err as Error).message)) throw err;
     }
+    // Created here or by another instance just now: either way, not usable before it has leaders.
+    await this.waitForLeaders(missing.map((s) => s.name), 30_000);
     return missing.map((s) => s.name);
+  }
+
+  /**
+   * Resolves once metadata names a leader for every partition of `topics`. A KRaft broker
+   * answers metadata from a cache the controller updates asynchronously, so right after a topic
+   * is created it can still say "does not host this topic-partition" (which KafkaJS's own
+   * `waitForLeaders` does not retry) or name no leader: both are waited out here.
+   * @throws InfrastructureError when that does not happen within `timeoutMs`.
+   */
+  async waitForLeaders(topics: string[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no leaders yet';
+    for (;;) {
+      try {
+        const meta = await this.client.fetchTopicMetadata({ topics });
+        const led = new Set(meta.topics.filter((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)).map((t) => t.name));
+        if (topics.every((t) => led.has(t))) return;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() > deadline) throw new InfrastructureError(`Kafka: topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms (${last})`, true);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   private readonly partitionCache = new Map<string, Promise<number>>();

@@ -25,6 +25,24 @@ describe('the local Kafka broker', () => {
     await expect(admin.ping()).resolves.toBeUndefined();
   });
 
+  it('lets instances starting together ensure the same new topics: each returns once every partition has a leader', async () => {
+    const admins = [new KafkaAdmin(kafka), new KafkaAdmin(kafka), new KafkaAdmin(kafka)];
+    for (const a of admins) {
+      await a.start();
+      leftovers.add(() => a.stop());
+    }
+    const p = uniqueName('together');
+    const specs = topicSpecs({ activity: `${p}.a`, processed: `${p}.p`, alerts: `${p}.al`, dlq: `${p}.dlq` }, 6);
+    // Whoever loses the creation race learns "already exists" and must still wait for leaders.
+    const created = await Promise.all(admins.map((a) => a.ensureTopics(specs)));
+    // Which of them creates depends on timing; at least one finds the topics missing.
+    expect(created.some((names) => names.length === 4)).toBe(true);
+    for (const a of admins) {
+      const meta = await Promise.all(specs.map((s) => a.partitionCount(s.name)));
+      expect(meta).toEqual([6, 6, 6, 1]);
+    }
+  });
+
   it('round-trips keyed messages with headers through a consumer group', async () => {
     const topic = uniqueName('roundtrip');
     const admin = new KafkaAdmin(kafka);
