@@ -220,11 +220,29 @@ export function machineBusy(): number {
   return (total - f[3]! - f[4]!) / 100;
 }
 
-type CpuReading = { gateway: number; broker: number; postgres: number; machine: number };
+export type CpuReading = { gateway: number; broker: number; postgres: number; machine: number };
 
 /** A reading for cpuShare. */
 export function cpuReading(gatewayPid: number): CpuReading {
   return { gateway: cpuSeconds(gatewayPid), ...serviceCpu(), machine: machineBusy() };
+}
+
+/** CPU used between a reading and now, per part (seconds). */
+export function cpuSince(before: CpuReading, gatewayPid: number): CpuReading {
+  const now = cpuReading(gatewayPid);
+  return { gateway: now.gateway - before.gateway, broker: now.broker - before.broker, postgres: now.postgres - before.postgres, machine: now.machine - before.machine };
+}
+
+/** Sums of CPU deltas (for a figure measured in several rounds). */
+export function addCpu(a: CpuReading | undefined, b: CpuReading): CpuReading {
+  return a ? { gateway: a.gateway + b.gateway, broker: a.broker + b.broker, postgres: a.postgres + b.postgres, machine: a.machine + b.machine } : b;
+}
+
+/** A CPU delta over `wallSeconds` as a note: cores used by each part. */
+export function formatCpu(d: CpuReading, wallSeconds: number): string {
+  const f = (x: number) => `${(x / wallSeconds).toFixed(2)}`;
+  const rest = d.machine - d.gateway - d.broker - d.postgres;
+  return `cores used over ${wallSeconds.toFixed(1)} s: gateway ${f(d.gateway)}, broker ${f(d.broker)}, PostgreSQL ${f(d.postgres)}, the rest ${f(Math.max(0, rest))}, machine ${f(d.machine)} of ${cpus().length}`;
 }
 
 /**
@@ -232,11 +250,7 @@ export function cpuReading(gatewayPid: number): CpuReading {
  * else on the machine) and the whole machine between two readings, as a note.
  */
 export function cpuShare(before: CpuReading, wallSeconds: number, gatewayPid: number): string {
-  const now = cpuReading(gatewayPid);
-  const d = (k: keyof CpuReading) => now[k] - before[k];
-  const f = (x: number) => `${(x / wallSeconds).toFixed(2)}`;
-  const rest = d('machine') - d('gateway') - d('broker') - d('postgres');
-  return `cores used over ${wallSeconds.toFixed(1)} s: gateway ${f(d('gateway'))}, broker ${f(d('broker'))}, PostgreSQL ${f(d('postgres'))}, the rest ${f(Math.max(0, rest))}, machine ${f(d('machine'))} of ${cpus().length}`;
+  return formatCpu(cpuSince(before, gatewayPid), wallSeconds);
 }
 
 /** The gateway's produce-request counters (from its /metrics). */
@@ -260,4 +274,9 @@ export function produceShare(before: ProduceReading, after: ProduceReading, wall
   const records = (after.records - before.records) / requests;
   const ms = ((after.seconds - before.seconds) / requests) * 1000;
   return `produce requests ${Math.round(requests / wallSeconds)}/s of ${records.toFixed(1)} records, ${ms.toFixed(2)} ms each`;
+}
+
+/** A bench process compiled by `tsc -p tsconfig.bench.json` (every process the bench starts runs compiled). */
+export function compiled(name: string): string {
+  return join(ROOT, 'dist', 'benchmarks', `${name}.js`);
 }

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
 import {
-  BROKERS, PG_URL, ROOT, SECRET, cpuSeconds, cpuReading, cpuShare, produceReading, produceShare, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
+  BROKERS, PG_URL, ROOT, SECRET, addCpu, compiled, cpuSeconds, cpuReading, cpuShare, cpuSince, formatCpu, produceReading, produceShare, type CpuReading, type ProduceReading, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
 } from './lib';
 
 const { values } = parseArgs({
@@ -64,46 +64,61 @@ async function withDb<T>(f: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** Scenario 1: one event per mutation at fixed concurrency, against three references. */
+/**
+ * Scenario 1: one event per mutation at fixed concurrency, against three references. The
+ * gateway and the gateways of (a) and (a2) run side by side and are measured in alternating
+ * rounds, so drift of the machine over the run falls on all of them alike.
+ */
 async function ingestSingle(): Promise<void> {
   await withDb(async (db) => {
     const port = await freePort();
     const gw = await gateway(gatewayEnv(prefix(), db, port, { ROLES: 'gateway' }), 'ingest-single');
+    // (a) the no-op mutation: the same gateway stack and token answering recordActivity with
+    // recording taken out; (a2) recording without Kafka (benchmarks/partial-gateway.ts).
+    const partial = async (part: 'graphql' | 'no-kafka') =>
+      gateway(gatewayEnv(prefix(), db, await freePort(), { ROLES: 'gateway', PART: part }), `ingest-single-${part}`, compiled('partial-gateway'));
+    const pa = await partial('graphql');
+    const pa2 = await partial('no-kafka');
     try {
-      const run = async (body: string) => {
-        await load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
-        const produce0 = await produceReading(gw.url);
-        const cpu0 = cpuReading(gw.pid);
-        const t0 = performance.now();
-        const r = await load({ url: `${gw.url}/graphql`, body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
-        const wall = (performance.now() - t0) / 1000;
-        const cpu = cpuShare(cpu0, wall, gw.pid);
-        return Object.assign(r, { cpu, produce: produceShare(produce0, await produceReading(gw.url), wall) });
-      };
-      const ours = await run(RECORD);
-      const noop = await run(NOOP);
-      row('1 single ingest', 'recordActivity', ours.perSecond, 'events/s', `p50 ${ours.p50} ms, p99 ${ours.p99} ms, errors ${ours.errors + ours.non2xx}; ${ours.cpu}; ${ours.produce}`);
-      row('1 single ingest', '(a) same stack, no-op operation', noop.perSecond, 'req/s', `p50 ${noop.p50} ms; ${noop.cpu}`);
-      // Where a recorded event's time goes: the same gateway with part of recording taken out.
-      for (const [part, figure] of [
-        ['graphql', '(a1) recordActivity answered without recording'],
-        ['no-kafka', '(a2) recordActivity recorded, acknowledged without Kafka'],
-      ] as const) {
-        const pgw = await gateway(gatewayEnv(prefix(), db, await freePort(), { ROLES: 'gateway', PART: part }), `ingest-single-${part}`, join(ROOT, 'benchmarks', 'partial-gateway.ts'));
-        try {
-          await load({ url: `${pgw.url}/graphql`, body: RECORD, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
-          const cpu0 = cpuReading(pgw.pid);
-          const t0 = performance.now();
-          const r = await load({ url: `${pgw.url}/graphql`, body: RECORD, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
-          const share = r.perSecond / noop.perSecond;
-          row('1 single ingest', figure, r.perSecond, 'req/s', `${share.toFixed(2)} of (a); p50 ${r.p50} ms; ${cpuShare(cpu0, (performance.now() - t0) / 1000, pgw.pid)}`);
-        } finally {
-          await pgw.stop();
+      type Target = { key: string; url: string; pid: number; body: string; requests: number; seconds: number; p50: number[]; p99: number[]; errors: number; cpu?: CpuReading };
+      const target = (key: string, g: { url: string; pid: number }, body: string): Target => ({ key, url: g.url, pid: g.pid, body, requests: 0, seconds: 0, p50: [], p99: [], errors: 0 });
+      const targets = [target('single', gw, RECORD), target('a', pa, RECORD), target('a2', pa2, RECORD), target('a0', gw, NOOP)];
+      const hit = (t: Target, seconds: number) => load({ url: `${t.url}/graphql`, body: t.body, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds });
+      for (const t of targets) await hit(t, WARMUP);
+      let produced: ProduceReading | undefined;
+      const rounds = 2;
+      const perRound = Math.max(1, Math.round(SECONDS / rounds));
+      for (let round = 0; round < rounds; round++) {
+        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+          const produce0 = t.key === 'single' ? await produceReading(gw.url) : undefined;
+          const cpu0 = cpuReading(t.pid);
+          const r = await hit(t, perRound);
+          t.cpu = addCpu(t.cpu, cpuSince(cpu0, t.pid));
+          t.requests += r.requests;
+          t.seconds += r.requests / Math.max(r.perSecond, 1e-9);
+          t.p50.push(r.p50);
+          t.p99.push(r.p99);
+          t.errors += r.errors + r.non2xx;
+          if (produce0) {
+            const p1 = await produceReading(gw.url);
+            const d = { requests: p1.requests - produce0.requests, records: p1.records - produce0.records, seconds: p1.seconds - produce0.seconds };
+            produced = produced ? { requests: produced.requests + d.requests, records: produced.records + d.records, seconds: produced.seconds + d.seconds } : d;
+          }
         }
       }
+      const rate = (t: Target) => t.requests / t.seconds;
+      const lat = (t: Target) => `p50 ${Math.round(t.p50.reduce((a, b) => a + b, 0) / t.p50.length)} ms, p99 ${Math.max(...t.p99)} ms (worst round)`;
+      const note = (t: Target) => `${lat(t)}, errors ${t.errors}; ${formatCpu(t.cpu!, t.seconds)}`;
+      const [ours, noop, noKafka, query] = targets as [Target, Target, Target, Target];
+      const a = rate(noop);
+      row('1 single ingest', 'recordActivity', rate(ours), 'events/s', `${note(ours)}; ${produceShare({ requests: 0, records: 0, seconds: 0 }, produced!, ours.seconds)}`);
+      row('1 single ingest', '(a) same stack and token, recordActivity as a no-op', a, 'req/s', note(noop));
+      row('1 single ingest', '(a0) same gateway, `serverTime` query', rate(query), 'req/s', `${(rate(query) / a).toFixed(2)} of (a); ${note(query)}`);
+      row('1 single ingest', '(a2) recorded, acknowledged without Kafka', rate(noKafka), 'req/s', `${(rate(noKafka) / a).toFixed(2)} of (a); ${note(noKafka)}`);
+      const single = rate(ours);
 
       const cport = await freePort();
-      const ceiling = start(join(ROOT, 'benchmarks', 'ceiling-apollo.ts'), { PORT: String(cport) });
+      const ceiling = start(compiled('ceiling-apollo'), { PORT: String(cport) });
       await until(async () => (ceiling.output().includes('ready') ? true : undefined), 30_000, 'the Apollo ceiling');
       await load({ url: `http://127.0.0.1:${cport}/graphql`, body: RECORD, headers: json, connections: 64, seconds: WARMUP });
       const b = await load({ url: `http://127.0.0.1:${cport}/graphql`, body: RECORD, headers: json, connections: 64, seconds: SECONDS });
@@ -113,18 +128,18 @@ async function ingestSingle(): Promise<void> {
       const pport = await freePort();
       const topic = `${prefix()}.peer`;
       spawnSync(process.execPath, ['-e', `const {Kafka}=require('kafkajs');const a=new Kafka({brokers:['${BROKERS}'],logLevel:0}).admin();a.connect().then(()=>a.createTopics({topics:[{topic:'${topic}',numPartitions:6}]})).then(()=>a.disconnect())`], { cwd: ROOT });
-      const peer = start(join(ROOT, 'benchmarks', 'peer', 'server.ts'), { PORT: String(pport), KAFKA_BROKERS: BROKERS, TOPIC: topic, JWT_SECRET: SECRET });
+      const peer = start(compiled('peer/server'), { PORT: String(pport), KAFKA_BROKERS: BROKERS, TOPIC: topic, JWT_SECRET: SECRET });
       await until(async () => (peer.output().includes('ready') ? true : undefined), 30_000, 'the peer');
       const peerBody = JSON.stringify({ eventType: 'PAGE_VIEW', payload: { pageUrl: '/home' } });
       await load({ url: `http://127.0.0.1:${pport}/events/generate`, body: peerBody, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: WARMUP });
       const c = await load({ url: `http://127.0.0.1:${pport}/events/generate`, body: peerBody, headers: { ...json, authorization: `Bearer ${USER}` }, connections: 64, seconds: SECONDS });
       await peer.stop();
       row('1 single ingest', '(c) hand-wired peer (Express, verify, send per request)', c.perSecond, 'events/s', `p50 ${c.p50} ms`);
-      ratio('single ingest / (a)', ours.perSecond / noop.perSecond, 0.85);
-      ratio('single ingest / (b)', ours.perSecond / b.perSecond, 0.5);
-      ratio('single ingest / (c)', ours.perSecond / c.perSecond, 3);
+      ratio('single ingest / (a)', single / a, 0.85);
+      ratio('single ingest / (b)', single / b.perSecond, 0.5);
+      ratio('single ingest / (c)', single / c.perSecond, 3);
     } finally {
-      await gw.stop();
+      await Promise.all([gw.stop(), pa.stop(), pa2.stop()]);
     }
   });
 }
@@ -147,7 +162,7 @@ async function ingestBatch(): Promise<void> {
       const r = await load({ url: `${gw.url}/v1/events`, body: restBody, headers, connections: 16, seconds: SECONDS });
       row('2 batched ingest', 'recordActivities × 100', g.perSecond * 100, 'events/s', `p50 ${g.p50} ms per call, errors ${g.errors + g.non2xx}; ${gcpu}`);
       row('2 batched ingest', 'POST /v1/events × 100', r.perSecond * 100, 'events/s', `errors ${r.errors + r.non2xx}`);
-      const bare = start(join(ROOT, 'benchmarks', 'bare-producer.ts'), { KAFKA_BROKERS: BROKERS }, ['for', `${p}.activities`, String(SECONDS), '100', '16']);
+      const bare = start(compiled('bare-producer'), { KAFKA_BROKERS: BROKERS }, ['for', `${p}.activities`, String(SECONDS), '100', '16']);
       await new Promise((res) => bare.child.once('exit', res));
       const bp = JSON.parse(bare.output().trim().split('\n').at(-1)!) as { perSecond: number };
       row('2 batched ingest', 'bare KafkaJS sendBatch × 100 (ceiling)', bp.perSecond, 'events/s');
@@ -169,7 +184,7 @@ async function processing(): Promise<void> {
     // The gateway role creates the topics; then the topic is filled and a processor started.
     const creator = await gateway(gatewayEnv(p, db, port, { ROLES: 'gateway' }), 'topic-creator');
     await creator.stop();
-    const fill = start(join(ROOT, 'benchmarks', 'bare-producer.ts'), { KAFKA_BROKERS: BROKERS }, ['fill', `${p}.activities`, String(n), '500', '8']);
+    const fill = start(compiled('bare-producer'), { KAFKA_BROKERS: BROKERS }, ['fill', `${p}.activities`, String(n), '500', '8']);
     await new Promise((res) => fill.child.once('exit', res));
     const client = new pg.Client({ connectionString: db });
     await client.connect();
@@ -234,7 +249,7 @@ async function withFullGateway(label: string, f: (url: string, pid: number, db: 
 }
 
 async function subscribers(url: string, count: number, mode: 'latency' | 'count', from: number, token = ANALYST) {
-  const p = start(join(ROOT, 'benchmarks', 'subscribers.ts'), {}, [url, token, String(count), mode, String(from)]);
+  const p = start(compiled('subscribers'), {}, [url, token, String(count), mode, String(from)]);
   await until(async () => (/ready \d+/.test(p.output()) ? true : undefined), 300_000, `${count} subscribers`);
   await until(async () => ((await metric(url, 'subscriptions_active')) >= count ? true : undefined), 120_000, 'the subscriptions to register');
   return {
@@ -258,7 +273,7 @@ async function endToEnd(): Promise<void> {
     // Starting cold, the pipeline falls behind for a few seconds (JIT, connection pools) and then
     // drains; the warm-up is long enough for that to be over (BENCH_TRACE shows it per second).
     const warmup = Math.max(WARMUP, Math.min(8, SECONDS));
-    const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, values.rate!, String(SECONDS), String(warmup)]);
+    const sender = start(compiled('sender'), {}, [url, SERVICE, values.rate!, String(SECONDS), String(warmup)]);
     await sleep(warmup * 1000);
     const cpu0 = cpuReading(pid);
     const t0 = performance.now();
@@ -313,7 +328,7 @@ async function fanout(): Promise<void> {
     const delivered0 = await metric(url, 'subscription_messages_total');
     const cpu0 = cpuSeconds(pid);
     const rate = Math.max(1, Math.round(50_000 / n)); // about 50,000 deliveries a second
-    const sender = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, String(rate), String(SECONDS)]);
+    const sender = start(compiled('sender'), {}, [url, SERVICE, String(rate), String(SECONDS)]);
     await new Promise((r) => sender.child.once('exit', r));
     await sleep(1000);
     const cpu = cpuSeconds(pid) - cpu0;
@@ -328,9 +343,9 @@ async function fanout(): Promise<void> {
   // Reference: the same number of sockets and messages a second through a bare `ws` server.
   const port = await freePort();
   const rate = Math.max(1, Math.round(50_000 / n));
-  const server = start(join(ROOT, 'benchmarks', 'raw-fanout.ts'), {}, ['server', String(port), String(n), String(rate), String(SECONDS)]);
+  const server = start(compiled('raw-fanout'), {}, ['server', String(port), String(n), String(rate), String(SECONDS)]);
   await until(async () => (server.output().includes('ready') ? true : undefined), 30_000, 'the raw fan-out server');
-  const clients = start(join(ROOT, 'benchmarks', 'raw-fanout.ts'), {}, ['clients', String(port), String(n)]);
+  const clients = start(compiled('raw-fanout'), {}, ['clients', String(port), String(n)]);
   await new Promise((r) => server.child.once('exit', r));
   await clients.stop();
   const raw = JSON.parse(server.output().trim().split('\n').at(-1)!) as { sent: number; cpuMicrosPerMessage: number };
@@ -340,7 +355,7 @@ async function fanout(): Promise<void> {
 /** Scenario 6: processedEvents(first: 100) with user fields over a populated store. */
 async function queries(): Promise<void> {
   await withFullGateway('queries', async (url) => {
-    const fill = start(join(ROOT, 'benchmarks', 'sender.ts'), {}, [url, SERVICE, '1000', '5']);
+    const fill = start(compiled('sender'), {}, [url, SERVICE, '1000', '5']);
     await new Promise((r) => fill.child.once('exit', r));
     const filled = JSON.parse(fill.output().trim().split('\n').at(-1)!) as { sent: number; accepted: number };
     if (filled.accepted < 1000) throw new Error(`only ${filled.accepted} of ${filled.sent} events were accepted to fill the store`);
