@@ -27,7 +27,11 @@ export class FanoutConsumer {
     this.log = o.logger.child({ component: 'fanout', group: o.groupId });
   }
 
-  /** Resolves once the consumer has joined its group and is positioned at the live end. */
+  /**
+   * Resolves once the consumer has joined its group and completed a fetch: only then has it
+   * looked up where the live end is (KafkaJS does that in its first fetch after joining, not
+   * when it joins), so every record written after `start` resolves is delivered.
+   */
   async start(): Promise<void> {
     const consumer = this.o.kafka.consumer({
       groupId: this.o.groupId,
@@ -40,9 +44,12 @@ export class FanoutConsumer {
     await consumer.connect();
     await consumer.subscribe({ topics: this.o.topics, fromBeginning: false });
     const joined = new Promise<void>((resolve) => {
-      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
-        remove();
-        resolve();
+      const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+        removeJoin();
+        const removeFetch = consumer.on(consumer.events.FETCH, () => {
+          removeFetch();
+          resolve();
+        });
       });
     });
     await consumer.run({

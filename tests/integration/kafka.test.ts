@@ -2,6 +2,7 @@ import type { Consumer, Producer } from 'kafkajs';
 import { createKafka, KafkaAdmin } from '../../src/kafka/client';
 import { topicSpecs } from '../../src/kafka/topics';
 import { BatchingPublisher } from '../../src/kafka/publisher';
+import { FanoutConsumer } from '../../src/kafka/fanout-consumer';
 import { readTopic } from '../support/kafka';
 import { createLogger } from '../../src/logger';
 import { BROKERS, Leftovers, uniqueName, waitFor } from '../support/harness';
@@ -79,6 +80,29 @@ describe('the local Kafka broker', () => {
     await waitFor(() => (received.length === 3 ? true : undefined), 20_000, 'three messages');
     expect(received.map((r) => r.n)).toEqual([1, 2, 3]);
     expect(received.every((r) => r.key === 'user-1' && r.header === 'CLICK' && r.partition === sent[0]!.partition)).toBe(true);
+  });
+
+  it('starts a fan-out consumer at the live end: nothing written before, everything written once start resolves', async () => {
+    const topic = uniqueName('fanout');
+    const admin = new KafkaAdmin(kafka);
+    await admin.start();
+    leftovers.add(() => admin.stop());
+    await admin.ensureTopics([{ role: 'processed', name: topic, partitions: 3 }]);
+    const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    leftovers.add(() => producer.disconnect());
+    const send = (keys: string[]) => producer.send({ topic, acks: -1, messages: keys.map((k) => ({ key: k, value: k })) });
+    await send(['old-1', 'old-2', 'old-3']);
+
+    const seen: string[] = [];
+    const groupId = uniqueName('fanout-g');
+    const fanout = new FanoutConsumer({ kafka, groupId, topics: [topic], logger: createLogger('silent'), maxWaitTimeInMs: 50, onRecord: (_t, v) => void seen.push(v.toString()) });
+    await fanout.start();
+    leftovers.add(() => fanout.stop());
+    // Written the moment start resolves: none of it may fall before where the consumer starts.
+    await send(['new-1', 'new-2', 'new-3', 'new-4']);
+    await waitFor(() => (seen.length >= 4 ? true : undefined), 20_000, 'the records written after start');
+    expect(seen.sort()).toEqual(['new-1', 'new-2', 'new-3', 'new-4']);
   });
 });
 
