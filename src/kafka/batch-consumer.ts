@@ -97,9 +97,13 @@ export class BatchConsumer {
       minBytes: o.minBytes ?? 1,
       maxBytes: Math.max(o.maxBytesPerPartition * 4, 16 * 1024 * 1024),
       maxBytesPerPartition: o.maxBytesPerPartition,
-      sessionTimeout: 30_000,
+      // After a broker restart the rejoin waits until the member the broker remembers (this
+      // consumer under its old id) has timed out, so processing stalls for one session: keep it
+      // short. A handler returns once its batch is parsed and handed to deferred work (a group
+      // takes about 2 s at full speed), and every handled batch heartbeats.
+      sessionTimeout: 10_000,
       rebalanceTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: 1_000,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     await consumer.connect();

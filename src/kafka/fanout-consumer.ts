@@ -37,8 +37,12 @@ export class FanoutConsumer {
       groupId: this.o.groupId,
       maxWaitTimeInMs: this.o.maxWaitTimeInMs,
       minBytes: this.o.minBytes ?? 1,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // A broker restart leaves the member it knew in the group; the rejoin waits until that
+      // member's session expires, and so does live fan-out. The group has this one member, so
+      // a short session costs nothing (the broker's minimum is 6 s).
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 10_000,
+      heartbeatInterval: 1_000,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     await consumer.connect();

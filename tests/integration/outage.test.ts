@@ -1,6 +1,7 @@
 import { Leftovers, startGateway, token, waitFor } from '../support/harness';
 import { readTopic, recordCount, testKafka } from '../support/kafka';
 import { SecondBroker } from '../support/second-broker';
+import { collect, wsClient } from '../support/subscriptions';
 
 const leftovers = new Leftovers();
 afterAll(() => leftovers.dispose());
@@ -8,7 +9,7 @@ afterAll(() => leftovers.dispose());
 const RECORD = `mutation R($input: RecordActivityInput!) { recordActivity(input: $input) { eventId partition offset } }`;
 
 describe('when Kafka goes away', () => {
-  it('answers SERVICE_UNAVAILABLE within a bounded time, records nothing, and recovers after the broker returns', async () => {
+  it('answers SERVICE_UNAVAILABLE within a bounded time, records nothing, and recovers after the broker returns, live subscriptions included', async () => {
     const broker = await SecondBroker.create();
     broker.up();
     leftovers.add(() => broker.down());
@@ -22,7 +23,10 @@ describe('when Kafka goes away', () => {
       });
       return (await res.json()) as { data?: any; errors?: Array<{ extensions: { code: string } }> };
     };
+    const live = collect(wsClient(leftovers, gw.url, token('outage-user')), `subscription { eventProcessed { pageUrl } }`);
+    await waitFor(() => (gw.app.hubSubscribers() > 0 ? true : undefined), 10_000, 'the subscription');
     expect((await record(1)).errors).toBeUndefined();
+    await live.until(1);
 
     broker.down();
     const started = Date.now();
@@ -39,6 +43,13 @@ describe('when Kafka goes away', () => {
     // The same gateway process records again once the broker is back.
     await waitFor(async () => ((await record(3)).errors ? undefined : true), 60_000, 'recording to work again');
     expect((await fetch(`${gw.url}/ready`)).status).toBe(200);
+    // Events recorded after the broker's return reach a subscriber of this instance promptly: each
+    // consumer group's rejoin first waits out its old member's session (about 30 s with 30 s
+    // sessions, past this deadline).
+    let n = 4;
+    const seen = (url: string) => live.data('eventProcessed').some((e) => e.pageUrl === url);
+    await waitFor(async () => (seen('/3') ? true : void (await record(n++))), 20_000, 'a live event after the broker returned');
+    expect(live.data('eventProcessed').map((e) => e.pageUrl)).toContain('/3');
     const kafka = testKafka(broker.address);
     const count = await recordCount(kafka, gw.config.kafka.topics.activity);
     const pages = (await readTopic(kafka, gw.config.kafka.topics.activity, count)).map((r) => r.json.pageUrl);
