@@ -166,9 +166,11 @@ async function ingestBatch(): Promise<void> {
       await new Promise((res) => bare.child.once('exit', res));
       const bp = JSON.parse(bare.output().trim().split('\n').at(-1)!) as { perSecond: number };
       row('2 batched ingest', 'bare KafkaJS sendBatch × 100 (ceiling)', bp.perSecond, 'events/s');
-      const best = Math.max(g.perSecond, r.perSecond) * 100;
-      ratio('batched ingest events/s', best, 50_000);
-      ratio('batched ingest / bare producer', best / bp.perSecond, 0.5);
+      // Both ways of batching are judged, each on its own.
+      ratio('batched ingest recordActivities events/s', g.perSecond * 100, 50_000);
+      ratio('batched ingest recordActivities / bare producer', (g.perSecond * 100) / bp.perSecond, 0.5);
+      ratio('batched ingest POST /v1/events events/s', r.perSecond * 100, 50_000);
+      ratio('batched ingest POST /v1/events / bare producer', (r.perSecond * 100) / bp.perSecond, 0.5);
     } finally {
       await gw.stop();
     }
@@ -401,7 +403,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\nbench ${started.toISOString()} (${SECONDS} s per run after ${WARMUP} s warm-up; ${PG_URL.replace(/\/\/.*@/, '//')})\n\n`);
   for (const x of rows) process.stdout.write(`${x.scenario.padEnd(18)} ${x.figure.padEnd(width)}  ${String(x.value).padStart(10)} ${x.unit}${x.note ? `   (${x.note})` : ''}\n`);
   process.stdout.write('\ntargets\n');
-  for (const x of ratios) process.stdout.write(`${x.met ? 'met    ' : 'MISSED '} ${x.name.padEnd(36)} ${String(x.value).padStart(10)}  (${x.target})\n`);
+  for (const x of ratios) process.stdout.write(`${x.met ? 'met    ' : 'MISSED '} ${x.name.padEnd(48)} ${String(x.value).padStart(10)}  (${x.target})\n`);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   const file = join(ROOT, 'bench-results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ started, seconds: SECONDS, rows, ratios }, null, 2));
