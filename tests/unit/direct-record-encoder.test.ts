@@ -1,0 +1,28 @@
+const Long = require('kafkajs/src/utils/long') as { fromNumber(n: number): unknown };
+
+// KafkaJS's own record encoding, taken before the gateway's module replaces it.
+const original = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: unknown) => { buffer: Buffer };
+// Only the Kafka client module is loaded, as in the gateway: it must bring the replacement with it.
+require('../../src/kafka/client');
+const wired = require('kafkajs/src/protocol/recordBatch/record/v0') as unknown;
+const { encodeRecord, directRecordEncoderInstalled } = require('../../src/kafka/direct-record-encoder') as typeof import('../../src/kafka/direct-record-encoder');
+
+const json = JSON.stringify({ eventId: 'e-1', userId: 'u-ü', type: 'PAGE_VIEW', pageUrl: '/p/ß?q=✓', properties: { n: 1 } });
+
+describe('direct record encoding', () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['a processed event: string key and value, three headers', { offsetDelta: 7, timestampDelta: 12, key: 'user-1', value: json, headers: { 'event-type': 'PAGE_VIEW', 'schema-version': '1', 'content-type': 'application/json' } }],
+    ['buffer key and value, no headers', { key: Buffer.from('k'), value: Buffer.from(json) }],
+    ['null key (spread over partitions), Long timestamp delta', { offsetDelta: 300, timestampDelta: Long.fromNumber(1_234_567_890), key: null, value: 'v' }],
+    ['a header with several values and a buffer header value', { key: 'k', value: 'x'.repeat(70_000), headers: { a: ['1', '22'], b: Buffer.from([0, 1, 2]), 'ü-key': 'wert' } }],
+    ['a large offset delta and an empty value', { offsetDelta: 1_000_000, timestampDelta: 0, key: '', value: '' }],
+  ];
+  it.each(cases)('writes the same bytes as KafkaJS 2.2.4: %s', (_, args) => {
+    expect(Buffer.compare(encodeRecord(args as never).buffer, original(args).buffer)).toBe(0);
+  });
+
+  it('is what KafkaJS’s produce request encodes records with once the gateway’s Kafka module is loaded', () => {
+    expect(directRecordEncoderInstalled()).toBe(true);
+    expect(wired).toBe(encodeRecord);
+  });
+});
