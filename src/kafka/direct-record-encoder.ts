@@ -76,8 +76,8 @@ export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, 
   let sizeOfHeaders = E.sizeOfVarInt(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const keySize = Buffer.byteLength(keys[i]!);
-    const valueSize = Buffer.byteLength(values[i] as string); // throws on null, as KafkaJS's does
-    sizeOfHeaders += E.sizeOfVarInt(keySize) + keySize + (values[i] === null ? E.sizeOfVarInt(-1) : E.sizeOfVarInt(valueSize) + valueSize);
+    const valueSize = Buffer.byteLength(values[i] as string); // throws on a null value, as KafkaJS's does
+    sizeOfHeaders += E.sizeOfVarInt(keySize) + keySize + E.sizeOfVarInt(valueSize) + valueSize;
   }
   const sizeOfBody = 1 + E.sizeOfVarLong(timestampDelta) + E.sizeOfVarInt(offsetDelta) + E.sizeOfVarIntBytes(key) + E.sizeOfVarIntBytes(value) + sizeOfHeaders;
   const e = new E(E.sizeOfVarInt(sizeOfBody) + sizeOfBody)

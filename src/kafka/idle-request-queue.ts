@@ -32,12 +32,6 @@ function requestQueueClass(): { prototype: RequestQueueLike } | undefined {
   }
 }
 
-/** Whether KafkaJS's request queue skips scheduling checks with nothing pending. */
-export function idleRequestQueueInstalled(): boolean {
-  const schedule = requestQueueClass()?.prototype.scheduleCheckPendingRequests as Schedule | undefined;
-  return schedule?.[PATCHED] === true;
-}
-
 /** Wraps KafkaJS's `scheduleCheckPendingRequests` once; a no-op where that cannot be done. */
 export function installIdleRequestQueue(): void {
   const RequestQueue = requestQueueClass();
