@@ -1,6 +1,7 @@
 import './pooled-encoder'; // before KafkaJS loads
 import './linear-grouping'; // before KafkaJS loads
 import './direct-record-encoder'; // before KafkaJS loads
+import './direct-produce-request'; // before KafkaJS loads
 import './idle-request-queue';
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kafkajs';
 import { InfrastructureError } from '../errors';
