@@ -3,7 +3,7 @@ import { encodeCursor } from '../domain/cursor';
 import { validateActivityValue } from '../domain/event-schema';
 import type { OutgoingRecord } from '../kafka/publisher';
 import type { Publisher } from '../recording/recorder';
-import { storeBatch, writeAlerts, type FailedRecord, type IncomingEvent, type SequencedEvent, type StoredEvent } from '../store/activity-store';
+import { prepareEvents, storeBatch, writeAlerts, type FailedRecord, type IncomingEvent, type SequencedEvent, type StoredEvent } from '../store/activity-store';
 import { parseAlert, type FraudAlertMessage } from '../domain/alerts';
 import type { Store } from '../store';
 
@@ -127,13 +127,15 @@ export class ActivityProcessor {
     for (const b of alerts) alertFailures = alertFailures.concat((await this.processAlerts(b.topic, b.partition, b.records)).failed);
     if (activity.length === 0) return { settled: Promise.resolve({ stored: [], inserted: 0, failed: alertFailures }) };
     const { events, failed } = this.parse(activity);
+    // The statement's parameters are built now, while the group before is still being stored.
+    const prepared = prepareEvents(events);
     const previousStore = this.lastStore;
     const previousPublish = this.lastPublish;
     const publishBefore = this.publishBeforeLast;
     const storing = (async () => {
       await previousStore.catch(() => undefined);
       const t0 = performance.now();
-      const r = await storeBatch(this.deps.store, events, failed);
+      const r = await storeBatch(this.deps.store, prepared, failed);
       return { ...r, seconds: (performance.now() - t0) / 1000 };
     })();
     const settled = (async () => {

@@ -164,9 +164,70 @@ function storedFrom(e: IncomingEvent, seq: number, processedAt: string): StoredE
  */
 const WRITER_OPENING = `SELECT pg_advisory_xact_lock(${WRITER_LOCK}); SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events`;
 
+const ARRAY_ESCAPE = /["\\]/g;
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * A PostgreSQL array literal of the values as text (null and undefined as NULL), what
+ * node-postgres sends for a JS array, with one escaping pass and none for a value without `"` or
+ * `\`. Sent as the text of a `$n::type[]` parameter, PostgreSQL parses it as pg's own would be.
+ */
+export function arrayLiteral(values: ReadonlyArray<string | number | null | undefined>): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null || v === undefined) {
+      out += 'NULL';
+    } else {
+      const text = typeof v === 'string' ? v : String(v);
+      out += NEEDS_ESCAPE.test(text) ? `"${text.replace(ARRAY_ESCAPE, '\\$&')}"` : `"${text}"`;
+    }
+  }
+  return out + '}';
+}
+
+/** A batch's events with the writer's statement parameters already built (see prepareEvents). */
+export interface PreparedEvents {
+  events: IncomingEvent[];
+  params: string[];
+}
+
+/**
+ * The parameters of the writer's event statement, as array literals. Building them costs about
+ * as much JS time per event as the rest of the transaction's client side; the processor builds
+ * them while the previous group's transaction is still in PostgreSQL, so that the writer, which
+ * runs one transaction at a time, does not wait for them.
+ */
+export function prepareEvents(events: IncomingEvent[]): PreparedEvents {
+  const v = events.map((e) => e.value);
+  return {
+    events,
+    params: [
+      arrayLiteral(v.map((x) => x.eventId)),
+      arrayLiteral(v.map((x) => x.userId)),
+      arrayLiteral(v.map((x) => x.type)),
+      arrayLiteral(v.map((x) => x.occurredAt)),
+      arrayLiteral(v.map((x) => x.receivedAt)),
+      arrayLiteral(v.map((x) => x.sessionId)),
+      arrayLiteral(v.map((x) => x.contentId)),
+      arrayLiteral(v.map((x) => x.pageUrl)),
+      arrayLiteral(v.map((x) => x.referrer)),
+      arrayLiteral(v.map((x) => JSON.stringify(x.properties ?? {}))),
+      arrayLiteral(v.map((x) => json(x.device))),
+      arrayLiteral(v.map((x) => json(x.location))),
+      arrayLiteral(v.map((x) => x.ipAddress)),
+      arrayLiteral(v.map((x) => x.userAgent)),
+      arrayLiteral(events.map((e) => e.partition)),
+      arrayLiteral(events.map((e) => e.offset)),
+    ],
+  };
+}
+
 /** Writes one consumed batch in a transaction of its own (see writeBatch). */
-export function storeBatch(store: Store, events: IncomingEvent[], failed: FailedRecord[]): Promise<{ stored: SequencedEvent[]; inserted: number }> {
-  return store.transaction((tx, opened) => writeBatch(tx, events, failed, opened[0] as WriterHead), { opening: WRITER_OPENING });
+export function storeBatch(store: Store, events: IncomingEvent[] | PreparedEvents, failed: FailedRecord[]): Promise<{ stored: SequencedEvent[]; inserted: number }> {
+  const prepared = Array.isArray(events) ? prepareEvents(events) : events;
+  return store.transaction((tx, opened) => writeBatch(tx, prepared, failed, opened[0] as WriterHead), { opening: WRITER_OPENING });
 }
 
 type WriterHead = { max: number | string; now: Date | string };
@@ -179,7 +240,8 @@ type WriterHead = { max: number | string; now: Date | string };
  * event of the batch as stored (new or already there) with its predecessor, in batch order
  * without repeats.
  */
-async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: FailedRecord[], head: WriterHead): Promise<{ stored: SequencedEvent[]; inserted: number }> {
+async function writeBatch(tx: Queryable, prepared: PreparedEvents, failed: FailedRecord[], head: WriterHead): Promise<{ stored: SequencedEvent[]; inserted: number }> {
+  const { events, params } = prepared;
   let inserted: StoredEvent[] = [];
   const stored = new Map<string, SequencedEvent>();
   if (events.length > 0) {
@@ -208,24 +270,7 @@ async function writeBatch(tx: Queryable, events: IncomingEvent[], failed: Failed
        SELECT (SELECT coalesce(json_agg(json_build_array(seq, event_id)), '[]'::json) FROM ev) AS events,
               (SELECT coalesce(json_agg(user_id), '[]'::json) FROM ses) AS sessions,
               (SELECT coalesce(json_agg(prof), '[]'::json) FROM prof) AS profiles`,
-      [
-        v.map((x) => x.eventId),
-        v.map((x) => x.userId),
-        v.map((x) => x.type),
-        v.map((x) => x.occurredAt),
-        v.map((x) => x.receivedAt),
-        v.map((x) => x.sessionId ?? null),
-        v.map((x) => x.contentId ?? null),
-        v.map((x) => x.pageUrl ?? null),
-        v.map((x) => x.referrer ?? null),
-        v.map((x) => JSON.stringify(x.properties ?? {})),
-        v.map((x) => json(x.device)),
-        v.map((x) => json(x.location)),
-        v.map((x) => x.ipAddress ?? null),
-        v.map((x) => x.userAgent ?? null),
-        events.map((e) => e.partition),
-        events.map((e) => e.offset),
-      ],
+      params,
     );
     const written = r.rows[0]!;
     // A batch may hold one eventId twice (a producer retry): the first occurrence is the row.

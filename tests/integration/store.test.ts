@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store';
 import { migrate, readMigrations } from '../../src/store/migrate';
 import { projectRoot } from '../../src/paths';
-import { EVENT_COLUMNS, storeBatch, toStoredEvent, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
+import { arrayLiteral, EVENT_COLUMNS, storeBatch, toStoredEvent, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
 import type { ActivityValue } from '../../src/domain/activity';
 import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
 
@@ -114,6 +114,26 @@ describe('the store', () => {
     expect(again.stored).toEqual(stored);
     const after = await store.query<{ total_events: number }>('SELECT total_events FROM user_profiles ORDER BY user_id');
     expect(after.rows.map((p) => Number(p.total_events))).toEqual([1, 1]);
+  });
+
+  it.each(['postgres', 'pglite'])('carries any text through its array literals as it was (%s)', async (kind) => {
+    let store: Store;
+    if (kind === 'postgres') {
+      const schema = await throwawaySchema();
+      leftovers.add(() => schema.drop());
+      store = await openStore({ databaseUrl: PG_URL, pgliteDir: 'unused', schema: schema.name });
+    } else {
+      store = await openStore({ pgliteDir: 'memory://' });
+    }
+    leftovers.add(() => store.close());
+    const texts = ['plain', 'a "quoted" word', 'back\\slash \\"both\\"', 'no quote, one \\ backslash', '{braces}', 'comma, and; semicolon', 'NULL', '', '  spaced  ', 'ü ✓ 日本', '{"k":"v \\" \\\\ x","n":[1,null]}', null, undefined];
+    const r = await store.query<{ v: string | null }>('SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i', [arrayLiteral(texts)]);
+    expect(r.rows.map((x) => x.v)).toEqual(texts.map((t) => t ?? null));
+    const objects = [{ q: 'say "hi"', b: 'c:\\dir\\', nested: { u: '✓', list: [1, 'x', null] } }, {}, null];
+    const j = await store.query<{ v: unknown }>('SELECT v FROM unnest($1::jsonb[]) WITH ORDINALITY AS t(v, i) ORDER BY i', [arrayLiteral(objects.map((o) => (o === null ? null : JSON.stringify(o))))]);
+    expect(j.rows.map((x) => x.v)).toEqual(objects);
+    const n = await store.query<{ v: string }>('SELECT v::text FROM unnest($1::bigint[]) WITH ORDINALITY AS t(v, i) ORDER BY i', [arrayLiteral([0, 7, '123456789012', -3])]);
+    expect(n.rows.map((x) => x.v)).toEqual(['0', '7', '123456789012', '-3']);
   });
 
   it('counts the statements it runs', async () => {
