@@ -18,4 +18,5 @@ USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+# Node flags as `npm start` has them (package.json; a test keeps the two the same).
+CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]

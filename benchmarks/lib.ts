@@ -141,7 +141,13 @@ export function gatewayEnv(prefix: string, dbUrl: string, port: number, extra: R
  */
 export function gatewayNodeArgs(label: string): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `${label}-${Date.now()}`)] : [];
+  return [...startFlags(), ...(dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `${label}-${Date.now()}`)] : [])];
+}
+
+/** The Node flags of `npm start` (package.json), so that every gateway the bench measures runs as it ships. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
 }
 
 /** Starts the compiled gateway (or `script`, which runs it) and waits until /ready answers 200. */
