@@ -1,5 +1,6 @@
 import { buf as crc32c } from 'crc-32/crc32c';
 import { measureRecord, putRecord, Written } from './direct-record-encoder';
+import { exportMarked, modulePath, replaceExport } from './module-export';
 
 /**
  * KafkaJS 2.2.4 encodes a produce request in layers: each record into an encoder, the records
@@ -54,14 +55,6 @@ const DIRECT = Symbol.for('activity-gateway.direct-produce-request');
 const PRODUCE_V3 = 'kafkajs/src/protocol/requests/produce/v3/request';
 const FRAMING = 'kafkajs/src/protocol/request';
 const LONG = 'kafkajs/src/utils/long';
-
-function modulePath(name: string): string | undefined {
-  try {
-    return require.resolve(name);
-  } catch {
-    return undefined;
-  }
-}
 
 const Long = (() => {
   const path = modulePath(LONG);
@@ -187,26 +180,14 @@ export function directProduceRequestOf(original: ProduceFactory): ProduceFactory
 
 /** Whether KafkaJS's produce v3 request and request framing are the direct ones now. */
 export function directProduceRequestInstalled(): boolean {
-  return [PRODUCE_V3, FRAMING].every((name) => {
-    const path = modulePath(name);
-    return path !== undefined && (require.cache[path]?.exports as Record<symbol, unknown> | undefined)?.[DIRECT] === true;
-  });
-}
-
-function replaceExport(name: string, make: (original: never) => unknown): void {
-  const path = modulePath(name);
-  if (path === undefined) return;
-  const original = require(path) as unknown;
-  const entry = require.cache[path];
-  if (!entry || entry.exports !== original || typeof original !== 'function' || (original as unknown as Record<symbol, unknown>)[DIRECT]) return;
-  entry.exports = make(original as never);
+  return exportMarked(PRODUCE_V3, DIRECT) && exportMarked(FRAMING, DIRECT);
 }
 
 /** Puts the direct encodings in place of KafkaJS's, once; a no-op where that cannot be done. */
 export function installDirectProduceRequest(): void {
   if (!Long || !modulePath('kafkajs/src/protocol/encoder')) return;
-  replaceExport(PRODUCE_V3, (original: ProduceFactory) => directProduceRequestOf(original));
-  replaceExport(FRAMING, () => encodeRequestFrame);
+  replaceExport(PRODUCE_V3, DIRECT, (original: ProduceFactory) => directProduceRequestOf(original));
+  replaceExport(FRAMING, DIRECT, () => encodeRequestFrame);
 }
 
 installDirectProduceRequest();

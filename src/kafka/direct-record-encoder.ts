@@ -1,3 +1,4 @@
+import { exportMarked, modulePath, replaceExport } from './module-export';
 import './pooled-encoder'; // the Encoder this writes into
 
 /**
@@ -40,14 +41,6 @@ export interface RecordArgs {
 }
 
 const DIRECT = Symbol.for('activity-gateway.direct-record-encoder');
-
-function modulePath(name: string): string | undefined {
-  try {
-    return require.resolve(name);
-  } catch {
-    return undefined;
-  }
-}
 
 const Encoder = (() => {
   const path = modulePath('kafkajs/src/protocol/encoder');
@@ -191,18 +184,13 @@ const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0';
 
 /** Whether KafkaJS's Record v0 export is `encodeRecord` now. */
 export function directRecordEncoderInstalled(): boolean {
-  const path = modulePath(RECORD);
-  return path !== undefined && (require.cache[path]?.exports as Record<symbol, unknown> | undefined)?.[DIRECT] === true;
+  return exportMarked(RECORD, DIRECT);
 }
 
 /** Replaces KafkaJS's Record v0 export by `encodeRecord`, once; a no-op where that cannot be done. */
 export function installDirectRecordEncoder(): void {
-  const path = modulePath(RECORD);
-  if (path === undefined || !Encoder || typeof Encoder.sizeOfVarLong !== 'function') return;
-  const original = require(path) as unknown;
-  const entry = require.cache[path];
-  if (!entry || entry.exports !== original || typeof original !== 'function' || (original as unknown as Record<symbol, unknown>)[DIRECT]) return;
-  entry.exports = encodeRecord;
+  if (!Encoder || typeof Encoder.sizeOfVarLong !== 'function') return;
+  replaceExport(RECORD, DIRECT, () => encodeRecord);
 }
 
 installDirectRecordEncoder();

@@ -1,3 +1,5 @@
+import { exportMarked, replaceExport } from './module-export';
+
 /**
  * KafkaJS 2.2.4 groups a produce call's messages by partition with
  * `Object.assign(result, { [partition]: [...current, message] })` for each message: the array of
@@ -33,28 +35,16 @@ export function groupMessagesPerPartition<M>({ topic, partitionMetadata, message
 }
 Object.defineProperty(groupMessagesPerPartition, LINEAR, { value: true });
 
-function groupingPath(): string | undefined {
-  try {
-    return require.resolve('kafkajs/src/producer/groupMessagesPerPartition');
-  } catch {
-    return undefined;
-  }
-}
+const GROUPING = 'kafkajs/src/producer/groupMessagesPerPartition';
 
 /** Whether KafkaJS's grouping export is this module's now. */
 export function linearGroupingInstalled(): boolean {
-  const path = groupingPath();
-  return path !== undefined && (require.cache[path]?.exports as Record<symbol, unknown> | undefined)?.[LINEAR] === true;
+  return exportMarked(GROUPING, LINEAR);
 }
 
 /** Replaces KafkaJS's grouping export by the linear one, once; a no-op where that cannot be done. */
 export function installLinearGrouping(): void {
-  const path = groupingPath();
-  if (path === undefined) return;
-  const original = require(path) as unknown;
-  const entry = require.cache[path];
-  if (!entry || entry.exports !== original || typeof original !== 'function' || (original as unknown as Record<symbol, unknown>)[LINEAR]) return;
-  entry.exports = groupMessagesPerPartition;
+  replaceExport(GROUPING, LINEAR, () => groupMessagesPerPartition);
 }
 
 installLinearGrouping();

@@ -1,3 +1,5 @@
+import { exportMarked, replaceExport } from './module-export';
+
 /**
  * KafkaJS encodes every record, every record header and every request into an `Encoder` that
  * starts from a zero-filled 512-byte `Buffer.alloc` and grows by allocating and copying again.
@@ -26,14 +28,8 @@ type EncoderClass = { prototype: EncoderLike; nextPowerOfTwo(n: number): number 
 
 const POOLED = Symbol.for('activity-gateway.pooled-encoder');
 
-/** Where KafkaJS 2.2.4 keeps its Encoder, or undefined when it is not there. */
-function encoderPath(): string | undefined {
-  try {
-    return require.resolve('kafkajs/src/protocol/encoder');
-  } catch {
-    return undefined;
-  }
-}
+/** Where KafkaJS 2.2.4 keeps its Encoder. */
+const ENCODER = 'kafkajs/src/protocol/encoder';
 
 /**
  * A constructor that behaves as `Original` but allocates from the pool: its prototype inherits
@@ -64,21 +60,16 @@ export function pooledEncoderOf(Original: EncoderClass): EncoderClass {
 
 /** Whether KafkaJS's Encoder export is the pooled one now. */
 export function pooledEncoderInstalled(): boolean {
-  const path = encoderPath();
-  return path !== undefined && (require.cache[path]?.exports as Record<symbol, unknown> | undefined)?.[POOLED] === true;
+  return exportMarked(ENCODER, POOLED);
 }
 
 /** Replaces KafkaJS's Encoder export by the pooled one, once; a no-op where that cannot be done. */
 export function installPooledEncoder(): void {
-  const path = encoderPath();
-  if (path === undefined) return;
   // Loading it here puts it in the cache, before any other KafkaJS module requires it.
-  const Original = require(path) as EncoderClass;
-  const entry = require.cache[path];
-  if (!entry || entry.exports !== Original || (Original as unknown as Record<symbol, unknown>)[POOLED]) return;
-  const proto = Original.prototype as unknown as Record<string, unknown>;
-  if (typeof Original.nextPowerOfTwo !== 'function' || typeof proto.ensureAvailable !== 'function' || typeof proto.writeInt8 !== 'function') return;
-  entry.exports = pooledEncoderOf(Original);
+  replaceExport(ENCODER, POOLED, pooledEncoderOf, (Original: EncoderClass) => {
+    const proto = Original.prototype as unknown as Record<string, unknown>;
+    return typeof Original.nextPowerOfTwo === 'function' && typeof proto.ensureAvailable === 'function' && typeof proto.writeInt8 === 'function';
+  });
 }
 
 installPooledEncoder();

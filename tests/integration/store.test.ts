@@ -52,6 +52,20 @@ async function roundTrip(store: Store): Promise<void> {
   expect(await migrate(store, readMigrations(join(projectRoot(), 'migrations')))).toEqual([]);
 }
 
+/** A new store of that kind: PostgreSQL in a throwaway schema, or PGlite in memory; closed after the tests. */
+async function storeOf(kind: string): Promise<Store> {
+  let store: Store;
+  if (kind === 'postgres') {
+    const schema = await throwawaySchema();
+    leftovers.add(() => schema.drop());
+    store = await openStore({ databaseUrl: PG_URL, pgliteDir: 'unused', schema: schema.name });
+  } else {
+    store = await openStore({ pgliteDir: 'memory://' });
+  }
+  leftovers.add(() => store.close());
+  return store;
+}
+
 describe('the store', () => {
   it('round-trips rows through real PostgreSQL', async () => {
     const schema = await throwawaySchema();
@@ -76,15 +90,7 @@ describe('the store', () => {
   });
 
   it.each(['postgres', 'pglite'])('returns each written event exactly as it reads back (%s)', async (kind) => {
-    let store: Store;
-    if (kind === 'postgres') {
-      const schema = await throwawaySchema();
-      leftovers.add(() => schema.drop());
-      store = await openStore({ databaseUrl: PG_URL, pgliteDir: 'unused', schema: schema.name });
-    } else {
-      store = await openStore({ pgliteDir: 'memory://' });
-    }
-    leftovers.add(() => store.close());
+    const store = await storeOf(kind);
     const full: ActivityValue = {
       schemaVersion: 1, eventId: 'w-1', userId: 'u-1', type: 'PURCHASE' as ActivityValue['type'], occurredAt: '2024-01-15T10:30:45.123Z', receivedAt: '2024-01-15T10:30:46.000Z',
       sessionId: 's-1', contentId: 'p-1', pageUrl: '/checkout', referrer: 'https://example.com/', properties: { zeta: 1, amount: 12.5, nested: { b: [1, 'x'], a: null } },
@@ -117,15 +123,7 @@ describe('the store', () => {
   });
 
   it.each(['postgres', 'pglite'])('carries any text through its array literals as it was (%s)', async (kind) => {
-    let store: Store;
-    if (kind === 'postgres') {
-      const schema = await throwawaySchema();
-      leftovers.add(() => schema.drop());
-      store = await openStore({ databaseUrl: PG_URL, pgliteDir: 'unused', schema: schema.name });
-    } else {
-      store = await openStore({ pgliteDir: 'memory://' });
-    }
-    leftovers.add(() => store.close());
+    const store = await storeOf(kind);
     const texts = ['plain', 'a "quoted" word', 'back\\slash \\"both\\"', 'no quote, one \\ backslash', '{braces}', 'comma, and; semicolon', 'NULL', '', '  spaced  ', 'ü ✓ 日本', '{"k":"v \\" \\\\ x","n":[1,null]}', null, undefined];
     const r = await store.query<{ v: string | null }>('SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i', [arrayLiteral(texts)]);
     expect(r.rows.map((x) => x.v)).toEqual(texts.map((t) => t ?? null));
