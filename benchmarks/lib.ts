@@ -226,6 +226,22 @@ export function machineBusy(): number {
   return (total - f[3]! - f[4]!) / 100;
 }
 
+/**
+ * Waits (at most `ms`) until the machine is quiet: under `cores` busy over half a second. What a
+ * scenario leaves behind (the broker flushing and cleaning the logs of a large topic, PostgreSQL's
+ * checkpoints and autovacuum) would otherwise fall on the next one. Returns the last reading.
+ */
+export async function settle(cores = 0.25, ms = 30_000): Promise<number> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const b0 = machineBusy();
+    const t0 = performance.now();
+    await sleep(500);
+    const busy = (machineBusy() - b0) / ((performance.now() - t0) / 1000);
+    if (busy < cores || performance.now() > deadline) return busy;
+  }
+}
+
 export type CpuReading = { gateway: number; broker: number; postgres: number; machine: number };
 
 /** A reading for cpuShare. */

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
 import {
-  BROKERS, PG_URL, ROOT, SECRET, addCpu, compiled, cpuSeconds, cpuReading, cpuShare, cpuSince, formatCpu, produceReading, produceShare, type CpuReading, type ProduceReading, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
+  BROKERS, PG_URL, ROOT, SECRET, addCpu, settle, compiled, cpuSeconds, cpuReading, cpuShare, cpuSince, formatCpu, produceReading, produceShare, type CpuReading, type ProduceReading, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
 } from './lib';
 
 const { values } = parseArgs({
@@ -296,36 +296,74 @@ async function subscribers(url: string, count: number, mode: 'latency' | 'count'
  */
 async function endToEnd(): Promise<void> {
   await withFullGateway('end-to-end', async (url, pid, db) => {
-    // Subscribers first, then one sender: a warm-up at the same rate through the whole path (its
-    // events are marked and not sampled), then the measured run.
-    const subs = await subscribers(url, 1000, 'latency', 0, `per-user:${SECRET}`);
-    // Starting cold, the pipeline falls behind for a few seconds (JIT, connection pools) and then
-    // drains; the warm-up is long enough for that to be over (BENCH_TRACE shows it per second).
-    const warmup = Math.max(WARMUP, Math.min(8, SECONDS));
-    const sender = start(compiled('sender'), {}, [url, SERVICE, values.rate!, String(SECONDS), String(warmup)]);
-    await sleep(warmup * 1000);
-    const cpu0 = cpuReading(pid);
-    const t0 = performance.now();
-    await new Promise((r) => sender.child.once('exit', r));
-    const cpu = cpuShare(cpu0, (performance.now() - t0) / 1000, pid);
-    await sleep(1000);
-    const s = await subs.stop();
-    const sent = JSON.parse(sender.output().trim().split('\n').at(-1)!) as { sent: number; accepted: number };
+    const hops = ['kafka_publish_seconds', 'kafka_publish_batch_records', 'processor_group_events', 'processor_store_seconds', 'processor_publish_seconds'];
+    const { s, sent, cpu, before, after } = await latencyRun(url, pid, hops);
+    const mean = (h: string) => (after[`${h}_sum`]! - before[`${h}_sum`]!) / Math.max(1, after[`${h}_count`]! - before[`${h}_count`]!);
     row('4 end to end', `latency p50 (${values.rate} events/s, ${s.connected} users watching their own)`, s.p50, 'ms', `${sent.accepted}/${sent.sent} accepted, ${s.received} delivered`);
     row('4 end to end', 'latency p99', s.p99, 'ms', cpu);
     row('4 end to end', 'latency max', s.max, 'ms');
     // Where the time goes: receipt to stored (recording, broker, processor).
-    const c = new pg.Client({ connectionString: db });
-    await c.connect();
-    const q = await c.query(
-      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
-         FROM (SELECT extract(epoch FROM processed_at - received_at) * 1000 AS ms FROM activity_events WHERE page_url = '/e2e' AND NOT properties ? 'warm') t`,
-    );
-    await c.end();
-    row('4 end to end', 'of which received to stored, p50', Number(q.rows[0].p50), 'ms', `p99 ${r2(Number(q.rows[0].p99))} ms`);
+    const q = await storedLatency(db, `SELECT extract(epoch FROM processed_at - received_at) * 1000 AS ms FROM activity_events WHERE page_url = '/e2e' AND NOT properties ? 'warm'`);
+    row('4 end to end', 'of which received to stored, p50', q.p50, 'ms', `p99 ${r2(q.p99)} ms`);
+    row('4 end to end', 'gateway produce request, mean', mean('kafka_publish_seconds') * 1000, 'ms', `${r2(mean('kafka_publish_batch_records'))} records; processor groups of ${r2(mean('processor_group_events'))} events, transaction ${r2(mean('processor_store_seconds') * 1000)} ms, publish ${r2(mean('processor_publish_seconds') * 1000)} ms (means)`);
     ratio('end to end p50 ms', s.p50, 20, false);
     ratio('end to end p99 ms', s.p99, 100, false);
   });
+  // Floor in the same run: the same hops wired by hand (benchmarks/bare-chain.ts), same rate,
+  // subscribers and sender.
+  await settle();
+  await withDb(async (db) => {
+    const port = await freePort();
+    const chain = start(compiled('bare-chain'), { KAFKA_BROKERS: BROKERS }, [String(port), db, prefix()]);
+    try {
+      await until(async () => (chain.output().includes('ready') ? true : undefined), 60_000, 'the hand-wired chain');
+      const url = `http://127.0.0.1:${port}`;
+      const { s, sent, cpu } = await latencyRun(url, chain.pid);
+      row('4 end to end', 'hand-wired chain of the same hops (floor): p50', s.p50, 'ms', `${sent.accepted}/${sent.sent} accepted, ${s.received} delivered`);
+      row('4 end to end', 'hand-wired chain: p99', s.p99, 'ms', cpu.replace('gateway', 'chain'));
+      row('4 end to end', 'hand-wired chain: max', s.max, 'ms');
+      const q = await storedLatency(db, `SELECT extract(epoch FROM stored_at - (event->>'receivedAt')::timestamptz) * 1000 AS ms FROM bare_chain_events WHERE NOT event->'properties' ? 'warm'`);
+      row('4 end to end', 'hand-wired chain: received to stored, p50', q.p50, 'ms', `p99 ${r2(q.p99)} ms`);
+    } finally {
+      await chain.stop();
+    }
+  });
+}
+
+/** Subscribers first, then one sender: a warm-up at the same rate through the whole path (its events are marked and not sampled), then the measured run. */
+async function latencyRun(url: string, pid: number, histograms: string[] = []) {
+  const read = async () => {
+    const r: Record<string, number> = {};
+    for (const h of histograms) for (const k of [`${h}_sum`, `${h}_count`]) r[k] = await metric(url, k);
+    return r;
+  };
+  const subs = await subscribers(url, 1000, 'latency', 0, `per-user:${SECRET}`);
+  // Starting cold, the pipeline falls behind for a few seconds (JIT, connection pools) and then
+  // drains; the warm-up is long enough for that to be over (BENCH_TRACE shows it per second).
+  const warmup = Math.max(WARMUP, Math.min(8, SECONDS));
+  const sender = start(compiled('sender'), {}, [url, SERVICE, values.rate!, String(SECONDS), String(warmup)]);
+  await sleep(warmup * 1000);
+  const before = await read();
+  const cpu0 = cpuReading(pid);
+  const t0 = performance.now();
+  await new Promise((r) => sender.child.once('exit', r));
+  const cpu = cpuShare(cpu0, (performance.now() - t0) / 1000, pid);
+  await sleep(1000);
+  const after = await read();
+  const s = await subs.stop();
+  const sent = JSON.parse(sender.output().trim().split('\n').at(-1)!) as { sent: number; accepted: number };
+  return { s, sent, cpu, before, after };
+}
+
+async function storedLatency(db: string, sql: string): Promise<{ p50: number; p99: number }> {
+  const c = new pg.Client({ connectionString: db });
+  await c.connect();
+  try {
+    const q = await c.query(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM (${sql}) t`);
+    return { p50: Number(q.rows[0].p50), p99: Number(q.rows[0].p99) };
+  } finally {
+    await c.end();
+  }
 }
 
 /**
@@ -419,7 +457,7 @@ async function main(): Promise<void> {
   const started = new Date();
   for (const [name, run] of Object.entries(SCENARIOS)) {
     if (only && !only.has(name)) continue;
-    process.stderr.write(`== ${name}\n`);
+    process.stderr.write(`== ${name} (machine at ${(await settle()).toFixed(2)} cores before it)\n`);
     try {
       await run();
     } catch (err) {

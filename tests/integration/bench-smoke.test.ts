@@ -21,7 +21,7 @@ describe('the benchmark harness', () => {
     expect(out).not.toMatch(/FAILED/);
     const file = /results: (\S+\.json)/.exec(out)?.[1];
     expect(file).toBeDefined();
-    const results = JSON.parse(readFileSync(file!, 'utf8')) as { rows: Array<{ scenario: string; figure: string; value: number }>; ratios: unknown[] };
+    const results = JSON.parse(readFileSync(file!, 'utf8')) as { rows: Array<{ scenario: string; figure: string; value: number; note?: string }>; ratios: unknown[] };
     const scenarios = new Set(results.rows.map((r) => r.scenario.split(' ')[0]));
     expect([...scenarios].sort()).toEqual(['1', '2', '3', '4', '5', '6']);
     expect(results.rows.every((r) => Number.isFinite(r.value))).toBe(true);
@@ -30,6 +30,9 @@ describe('the benchmark harness', () => {
     const references = results.rows.filter((r) => /^\(a[02]?\)/.test(r.figure));
     expect(references.map((r) => r.figure.slice(0, 4)).sort()).toEqual(['(a) ', '(a0)', '(a2)']);
     expect(references.every((r) => r.value > 0)).toBe(true);
+    // Scenario 4's floor, the hand-wired chain of the same hops, delivered events to its subscribers.
+    const floor = results.rows.find((r) => r.figure.startsWith('hand-wired chain of the same hops'));
+    expect(Number(/(\d+) delivered/.exec(floor?.note ?? '')?.[1])).toBeGreaterThan(0);
     expect(results.ratios.length).toBeGreaterThanOrEqual(11);
   }, 300_000);
 });
