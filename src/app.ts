@@ -215,7 +215,7 @@ export class App {
           handle: async (_topic, _partition, records) => {
             const alerts = detectAlerts(detector, records);
             if (alerts.length === 0) return;
-            await publisher.publish(alerts.map((a) => alertRecord(config.kafka.topics.alerts, a)));
+            await publisher.publish(alerts.map((a) => alertRecord(config.kafka.topics.alerts, a)), { immediate: true });
             for (const a of alerts) raised.inc({ rule: a.rule });
           },
         });

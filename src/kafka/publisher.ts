@@ -63,6 +63,17 @@ interface Pending {
   settled: boolean;
   /** performance.now() when it was queued. */
   queuedAt: number;
+  /** Already a batch of its own: it goes without lingering (and takes what is queued along). */
+  immediate: boolean;
+}
+
+export interface PublishOptions {
+  /**
+   * The records are already a batch (the processor's group): they go at the end of this turn
+   * of the event loop, or as soon as the request in flight returns, without waiting `lingerMs`
+   * for company.
+   */
+  immediate?: boolean;
 }
 
 /**
@@ -81,6 +92,8 @@ export class BatchingPublisher {
   private queued = 0;
   private queuedBytes = 0;
   private inFlight = false;
+  /** Queued publishes that asked not to linger. */
+  private immediateQueued = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
   private lingerTurn: NodeJS.Immediate | undefined;
   private needsReset = false;
@@ -117,7 +130,7 @@ export class BatchingPublisher {
    * @throws InfrastructureError (retriable) when Kafka does not acknowledge within `timeoutMs`
    *   or fails after its retries; the records must then be treated as not recorded.
    */
-  async publish(records: OutgoingRecord[]): Promise<RecordPosition[]> {
+  async publish(records: OutgoingRecord[], options: PublishOptions = {}): Promise<RecordPosition[]> {
     if (this.stopped) throw new InfrastructureError('Kafka publisher is stopped', false);
     if (records.length === 0) return [];
     const counts = new Map<string, number>();
@@ -138,11 +151,11 @@ export class BatchingPublisher {
       current.bytes += size;
     });
     parts.push(current);
-    const results = await Promise.all(parts.map((part) => this.enqueue(part.records, part.partitions, part.bytes)));
+    const results = await Promise.all(parts.map((part) => this.enqueue(part.records, part.partitions, part.bytes, options.immediate === true)));
     return results.flat();
   }
 
-  private enqueue(records: OutgoingRecord[], partitions: number[], bytes: number): Promise<RecordPosition[]> {
+  private enqueue(records: OutgoingRecord[], partitions: number[], bytes: number, immediate: boolean): Promise<RecordPosition[]> {
     return new Promise<RecordPosition[]>((resolve, reject) => {
       const pending: Pending = {
         records,
@@ -152,6 +165,7 @@ export class BatchingPublisher {
         reject,
         settled: false,
         queuedAt: performance.now(),
+        immediate,
         timer: setTimeout(() => {
           this.settle(pending, new InfrastructureError(`Kafka did not acknowledge within ${this.options.timeoutMs} ms`, true));
         }, this.options.timeoutMs),
@@ -159,6 +173,7 @@ export class BatchingPublisher {
       this.queue.push(pending);
       this.queued += records.length;
       this.queuedBytes += bytes;
+      if (immediate) this.immediateQueued++;
       this.schedule();
     });
   }
@@ -195,11 +210,16 @@ export class BatchingPublisher {
       this.flush();
       return;
     }
-    if (this.lingerTimer || this.lingerTurn) return;
+    if (this.lingerTurn) return;
+    if (this.immediateQueued > 0) {
+      if (this.lingerTimer) clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    if (this.lingerTimer) return;
     // Linger counts from the oldest queued record (as Kafka's linger.ms does): records that
     // queued while a request was in flight have waited already. What is due goes at the end of
     // this turn of the event loop, with whatever else this turn queues (a 0 ms timer would wait 1 ms).
-    const left = this.options.lingerMs - (performance.now() - this.queue[0]!.queuedAt);
+    const left = this.immediateQueued > 0 ? 0 : this.options.lingerMs - (performance.now() - this.queue[0]!.queuedAt);
     if (left <= 0) {
       this.lingerTurn = setImmediate(() => {
         this.lingerTurn = undefined;
@@ -234,6 +254,7 @@ export class BatchingPublisher {
       const p = this.queue.shift()!;
       this.queued -= p.records.length;
       this.queuedBytes -= p.bytes;
+      if (p.immediate) this.immediateQueued--;
       if (p.settled) continue; // timed out while waiting: never send it
       batch.push(p);
       count += p.records.length;

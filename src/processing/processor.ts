@@ -144,7 +144,7 @@ export class ActivityProcessor {
       const outgoing = this.deps.publish === false ? [] : this.outgoing(activity, failed, stored);
       await previousPublish.catch(() => undefined);
       const t = performance.now();
-      if (outgoing.length > 0) await this.deps.publisher.publish(outgoing);
+      if (outgoing.length > 0) await this.deps.publisher.publish(outgoing, { immediate: true });
       this.deps.onTimings?.(seconds, (performance.now() - t) / 1000, events.length);
       return { stored, inserted, failed: [...alertFailures, ...failed] };
     })();
@@ -197,7 +197,7 @@ export class ActivityProcessor {
     }
     const inserted = await this.deps.store.transaction((tx) => writeAlerts(tx, alerts, failed, new Date()));
     const outgoing = this.deadLetters(records, failed);
-    if (outgoing.length > 0 && this.deps.publish !== false) await this.deps.publisher.publish(outgoing);
+    if (outgoing.length > 0 && this.deps.publish !== false) await this.deps.publisher.publish(outgoing, { immediate: true });
     return { stored: [], inserted, failed };
   }
 

@@ -16,7 +16,7 @@ import {
   serviceUnavailable,
   type InputProblem,
 } from '../errors';
-import type { OutgoingRecord, RecordPosition } from '../kafka/publisher';
+import type { OutgoingRecord, PublishOptions, RecordPosition } from '../kafka/publisher';
 import type { Queryable } from '../store';
 
 /** The answer to recording one event (GraphQL `ActivityReceipt`). */
@@ -30,7 +30,7 @@ export interface Receipt {
 }
 
 export interface Publisher {
-  publish(records: OutgoingRecord[]): Promise<RecordPosition[]>;
+  publish(records: OutgoingRecord[], options?: PublishOptions): Promise<RecordPosition[]>;
 }
 
 export interface RecorderDeps {

@@ -73,4 +73,37 @@ describe('the batching publisher lingers', () => {
     requests[0]!.answer();
     await Promise.all(calls);
   });
+
+  it('not for a publish that is a batch already (the processor\'s group): it goes at the end of the turn and takes the lingering records along', async () => {
+    const { publisher, requests } = harness(50);
+    await publisher.start();
+    const lingering = publisher.publish([record(1)]);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(requests).toHaveLength(0);
+    const group = publisher.publish([record(2), record(3)], { immediate: true });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.records).toBe(3);
+    requests[0]!.answer();
+    await Promise.all([lingering, group]);
+
+    // Behind a request in flight it goes as soon as that returns; later plain publishes linger again.
+    const inFlight = publisher.publish([record(4)], { immediate: true });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(requests).toHaveLength(2);
+    const behind = publisher.publish([record(5)], { immediate: true });
+    requests[1]!.answer();
+    await inFlight;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(requests).toHaveLength(3);
+    requests[2]!.answer();
+    await behind;
+    const plain = publisher.publish([record(6)]);
+    await jest.advanceTimersByTimeAsync(49);
+    expect(requests).toHaveLength(3);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(requests).toHaveLength(4);
+    requests[3]!.answer();
+    await plain;
+  });
 });
