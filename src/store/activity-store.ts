@@ -2,7 +2,7 @@ import type { ActivityValue } from '../domain/activity';
 import { riskScore, RISK_WINDOW_DAYS, type FraudAlertMessage } from '../domain/alerts';
 import { applyEvents, emptyProfile, type ProfileState } from '../domain/profile';
 import type { UserSegment } from '../schema/common/enums';
-import type { Queryable, Store } from './store';
+import type { Queryable, Store, Transaction } from './store';
 
 /** An activity value with where it was read from. */
 export interface IncomingEvent {
@@ -157,12 +157,74 @@ function storedFrom(e: IncomingEvent, seq: number, processedAt: string): StoredE
   };
 }
 
+/** The writer lock: what a writer runs right after BEGIN, in the same round trip (`Store.transaction`'s opening). */
+const WRITER_LOCK_STATEMENT = `SELECT pg_advisory_xact_lock(${WRITER_LOCK})`;
+
 /**
- * What a writer runs right after BEGIN, in the same round trip (`Store.transaction`'s opening):
- * the writer lock, then, in a statement of its own so that its snapshot is taken under the lock,
- * where the stored events end and the transaction's time.
+ * A statement's parameters as literals in its text, below this many bytes in all: a small group's
+ * statements then go in the round trips of the writer's BEGIN and COMMIT (a transaction is two
+ * round trips, not four, which is most of a small group's time in the database). Larger ones
+ * keep their parameters, which PostgreSQL takes without scanning them as SQL text.
  */
-const WRITER_OPENING = `SELECT pg_advisory_xact_lock(${WRITER_LOCK}); SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events`;
+export const INLINE_PARAMETERS_BYTES = 64 * 1024;
+
+/** A string as an SQL literal (E'' form, which means the same whatever standard_conforming_strings is). */
+export function sqlLiteral(text: string): string {
+  return `E'${text.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\'))}'`;
+}
+
+/** `$1`, `$2`, … for parameters, or the values themselves as literals (see INLINE_PARAMETERS_BYTES). */
+function placeholders(values: readonly string[] | null, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (values ? sqlLiteral(values[i]!) : `$${i + 1}`));
+}
+
+function literalBytes(values: readonly string[]): number {
+  let n = 0;
+  for (const v of values) n += v.length;
+  return n;
+}
+
+/**
+ * The writer's one statement: where the stored events end and the transaction's time (`head`,
+ * whose snapshot, taken under the lock, holds none of this statement's rows), the events (only
+ * the new rows' keys come back: the rest of each row is what was sent), the sessions those new
+ * events start, and their users' profiles, locked. `p` are the sixteen arrays' placeholders.
+ */
+function writerStatement(p: string[]): string {
+  return `WITH head AS (
+       SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events
+     ), ev AS (
+       INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
+         referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
+       SELECT * FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::timestamptz[], ${p[4]}::timestamptz[], ${p[5]}::text[], ${p[6]}::text[],
+         ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::jsonb[], ${p[10]}::jsonb[], ${p[11]}::jsonb[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::int[], ${p[15]}::bigint[])
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING seq, event_id, user_id, session_id, occurred_at
+     ), ses AS (
+       INSERT INTO user_sessions (user_id, session_id, started_at)
+       SELECT user_id, session_id, min(occurred_at) FROM ev WHERE session_id IS NOT NULL GROUP BY user_id, session_id
+       ON CONFLICT (user_id, session_id) DO NOTHING RETURNING user_id
+     ), prof AS (
+       SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id IN (SELECT user_id FROM ev) ORDER BY user_id FOR UPDATE
+     )
+     SELECT (SELECT max FROM head) AS max, (SELECT now FROM head) AS now,
+            (SELECT coalesce(json_agg(json_build_array(seq, event_id)), '[]'::json) FROM ev) AS events,
+            (SELECT coalesce(json_agg(user_id), '[]'::json) FROM ses) AS sessions,
+            (SELECT coalesce(json_agg(prof), '[]'::json) FROM prof) AS profiles`;
+}
+
+/** The upsert of changed profiles; `p` are the fifteen arrays' placeholders. */
+function profileStatement(p: string[]): string {
+  return `INSERT INTO user_profiles (${PROFILE_COLUMNS}, updated_at)
+     SELECT *, now() FROM unnest(${p[0]}::text[], ${p[1]}::timestamptz[], ${p[2]}::timestamptz[], ${p[3]}::int[], ${p[4]}::jsonb[], ${p[5]}::int[], ${p[6]}::int[],
+       ${p[7]}::float8[], ${p[8]}::jsonb[], ${p[9]}::jsonb[], ${p[10]}::jsonb[], ${p[11]}::float8[], ${p[12]}::int[], ${p[13]}::text[], ${p[14]}::float8[])
+     ON CONFLICT (user_id) DO UPDATE SET
+       first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at, total_events = EXCLUDED.total_events,
+       event_counts = EXCLUDED.event_counts, session_count = EXCLUDED.session_count, purchase_count = EXCLUDED.purchase_count,
+       total_spent = EXCLUDED.total_spent, devices = EXCLUDED.devices, countries = EXCLUDED.countries,
+       preferences = EXCLUDED.preferences, completion_sum = EXCLUDED.completion_sum,
+       completion_count = EXCLUDED.completion_count, segment = EXCLUDED.segment, updated_at = now()`;
+}
 
 const ARRAY_ESCAPE = /["\\]/g;
 const NEEDS_ESCAPE = /["\\]/;
@@ -191,6 +253,8 @@ export function arrayLiteral(values: ReadonlyArray<string | number | null | unde
 export interface PreparedEvents {
   events: IncomingEvent[];
   params: string[];
+  /** The writer's statement with the parameters in its text, for a small group (see INLINE_PARAMETERS_BYTES). */
+  inline: string | null;
 }
 
 /**
@@ -201,78 +265,58 @@ export interface PreparedEvents {
  */
 export function prepareEvents(events: IncomingEvent[]): PreparedEvents {
   const v = events.map((e) => e.value);
-  return {
-    events,
-    params: [
-      arrayLiteral(v.map((x) => x.eventId)),
-      arrayLiteral(v.map((x) => x.userId)),
-      arrayLiteral(v.map((x) => x.type)),
-      arrayLiteral(v.map((x) => x.occurredAt)),
-      arrayLiteral(v.map((x) => x.receivedAt)),
-      arrayLiteral(v.map((x) => x.sessionId)),
-      arrayLiteral(v.map((x) => x.contentId)),
-      arrayLiteral(v.map((x) => x.pageUrl)),
-      arrayLiteral(v.map((x) => x.referrer)),
-      arrayLiteral(v.map((x) => JSON.stringify(x.properties ?? {}))),
-      arrayLiteral(v.map((x) => json(x.device))),
-      arrayLiteral(v.map((x) => json(x.location))),
-      arrayLiteral(v.map((x) => x.ipAddress)),
-      arrayLiteral(v.map((x) => x.userAgent)),
-      arrayLiteral(events.map((e) => e.partition)),
-      arrayLiteral(events.map((e) => e.offset)),
-    ],
-  };
+  const params = [
+    arrayLiteral(v.map((x) => x.eventId)),
+    arrayLiteral(v.map((x) => x.userId)),
+    arrayLiteral(v.map((x) => x.type)),
+    arrayLiteral(v.map((x) => x.occurredAt)),
+    arrayLiteral(v.map((x) => x.receivedAt)),
+    arrayLiteral(v.map((x) => x.sessionId)),
+    arrayLiteral(v.map((x) => x.contentId)),
+    arrayLiteral(v.map((x) => x.pageUrl)),
+    arrayLiteral(v.map((x) => x.referrer)),
+    arrayLiteral(v.map((x) => JSON.stringify(x.properties ?? {}))),
+    arrayLiteral(v.map((x) => json(x.device))),
+    arrayLiteral(v.map((x) => json(x.location))),
+    arrayLiteral(v.map((x) => x.ipAddress)),
+    arrayLiteral(v.map((x) => x.userAgent)),
+    arrayLiteral(events.map((e) => e.partition)),
+    arrayLiteral(events.map((e) => e.offset)),
+  ];
+  const inline = events.length > 0 && literalBytes(params) <= INLINE_PARAMETERS_BYTES ? writerStatement(placeholders(params, 16)) : null;
+  return { events, params, inline };
 }
 
 /** Writes one consumed batch in a transaction of its own (see writeBatch). */
 export function storeBatch(store: Store, events: IncomingEvent[] | PreparedEvents, failed: FailedRecord[]): Promise<{ stored: SequencedEvent[]; inserted: number }> {
   const prepared = Array.isArray(events) ? prepareEvents(events) : events;
-  return store.transaction((tx, opened) => writeBatch(tx, prepared, failed, opened[0] as WriterHead), { opening: WRITER_OPENING });
+  // A small group's statement goes with the lock, in BEGIN's round trip.
+  const opening = prepared.inline ? `${WRITER_LOCK_STATEMENT}; ${prepared.inline}` : WRITER_LOCK_STATEMENT;
+  return store.transaction((tx, opened) => writeBatch(tx, prepared, failed, prepared.inline ? (opened[0] as Written) : undefined), { opening });
 }
 
-type WriterHead = { max: number | string; now: Date | string };
+type Written = { max: number | string; now: Date | string; events: Array<[number, string]>; sessions: string[]; profiles: ProfileRow[] };
 
 /**
- * Writes one consumed batch in a transaction that began with WRITER_OPENING (`head` is what that
- * returned): events (a stored eventId is skipped), the sessions and profiles of the users whose
- * events are new, and failed records. Three statements at most after the opening, whatever the
- * batch size (besides a rare re-read of events a redelivery finds stored). Returns every valid
+ * Writes one consumed batch in a transaction that began with the writer lock (and, for a small
+ * group, the writer's statement, whose row is `written`): events (a stored eventId is skipped),
+ * the sessions and profiles of the users whose events are new, and failed records. Three
+ * statements at most after the lock, whatever the batch size (besides a rare re-read of events a
+ * redelivery finds stored); a small group's profiles go with the COMMIT. Returns every valid
  * event of the batch as stored (new or already there) with its predecessor, in batch order
  * without repeats.
  */
-async function writeBatch(tx: Queryable, prepared: PreparedEvents, failed: FailedRecord[], head: WriterHead): Promise<{ stored: SequencedEvent[]; inserted: number }> {
+async function writeBatch(tx: Transaction, prepared: PreparedEvents, failed: FailedRecord[], written?: Written): Promise<{ stored: SequencedEvent[]; inserted: number }> {
   const { events, params } = prepared;
   let inserted: StoredEvent[] = [];
   const stored = new Map<string, SequencedEvent>();
   if (events.length > 0) {
+    written ??= (await tx.query<Written>(writerStatement(placeholders(null, 16)), params)).rows[0]!;
     // Under the lock no other writer commits: the newest stored event precedes this batch.
     // processed_at defaults to now(), the transaction's start, the same for every row.
-    const base = Number(head.max);
-    const processedAt = iso(head.now);
+    const base = Number(written.max);
+    const processedAt = iso(written.now);
     const v = events.map((e) => e.value);
-    // One statement: the events (only the new rows' keys come back: the rest of each row is
-    // what was sent), the sessions those new events start, and their users' profiles, locked.
-    const r = await tx.query<{ events: Array<[number, string]>; sessions: string[]; profiles: ProfileRow[] }>(
-      `WITH ev AS (
-         INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
-           referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
-           $8::text[], $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::int[], $16::bigint[])
-         ON CONFLICT (event_id) DO NOTHING
-         RETURNING seq, event_id, user_id, session_id, occurred_at
-       ), ses AS (
-         INSERT INTO user_sessions (user_id, session_id, started_at)
-         SELECT user_id, session_id, min(occurred_at) FROM ev WHERE session_id IS NOT NULL GROUP BY user_id, session_id
-         ON CONFLICT (user_id, session_id) DO NOTHING RETURNING user_id
-       ), prof AS (
-         SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id IN (SELECT user_id FROM ev) ORDER BY user_id FOR UPDATE
-       )
-       SELECT (SELECT coalesce(json_agg(json_build_array(seq, event_id)), '[]'::json) FROM ev) AS events,
-              (SELECT coalesce(json_agg(user_id), '[]'::json) FROM ses) AS sessions,
-              (SELECT coalesce(json_agg(prof), '[]'::json) FROM prof) AS profiles`,
-      params,
-    );
-    const written = r.rows[0]!;
     // A batch may hold one eventId twice (a producer retry): the first occurrence is the row.
     const firstOf = new Map<string, IncomingEvent>();
     for (const e of events) if (!firstOf.has(e.value.eventId)) firstOf.set(e.value.eventId, e);
@@ -329,7 +373,7 @@ async function writeFailed(tx: Queryable, failed: FailedRecord[]): Promise<void>
  * Folds newly stored events into their users' profiles and writes them back. `newSessions` has
  * a user once per session the events started; `current` are the users' stored profiles.
  */
-async function updateProfiles(tx: Queryable, events: StoredEvent[], newSessions: string[], current: ProfileRow[]): Promise<void> {
+async function updateProfiles(tx: Transaction, events: StoredEvent[], newSessions: string[], current: ProfileRow[]): Promise<void> {
   const byUser = new Map<string, StoredEvent[]>();
   for (const e of events) {
     let list = byUser.get(e.userId);
@@ -341,34 +385,27 @@ async function updateProfiles(tx: Queryable, events: StoredEvent[], newSessions:
   for (const u of newSessions) started.set(u, (started.get(u) ?? 0) + 1);
   const before = new Map(current.map((r) => [r.user_id, toProfile(r)]));
   const after = users.map((u) => applyEvents(before.get(u) ?? emptyProfile(u), byUser.get(u)!, started.get(u) ?? 0));
-  await tx.query(
-    `INSERT INTO user_profiles (${PROFILE_COLUMNS}, updated_at)
-     SELECT *, now() FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::int[],
-       $8::float8[], $9::jsonb[], $10::jsonb[], $11::jsonb[], $12::float8[], $13::int[], $14::text[], $15::float8[])
-     ON CONFLICT (user_id) DO UPDATE SET
-       first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at, total_events = EXCLUDED.total_events,
-       event_counts = EXCLUDED.event_counts, session_count = EXCLUDED.session_count, purchase_count = EXCLUDED.purchase_count,
-       total_spent = EXCLUDED.total_spent, devices = EXCLUDED.devices, countries = EXCLUDED.countries,
-       preferences = EXCLUDED.preferences, completion_sum = EXCLUDED.completion_sum,
-       completion_count = EXCLUDED.completion_count, segment = EXCLUDED.segment, updated_at = now()`,
-    [
-      after.map((p) => p.userId),
-      after.map((p) => p.firstSeenAt),
-      after.map((p) => p.lastSeenAt),
-      after.map((p) => p.totalEvents),
-      after.map((p) => JSON.stringify(p.eventCounts)),
-      after.map((p) => p.sessionCount),
-      after.map((p) => p.purchaseCount),
-      after.map((p) => p.totalSpent),
-      after.map((p) => JSON.stringify(p.devices)),
-      after.map((p) => JSON.stringify(p.countries)),
-      after.map((p) => JSON.stringify(p.preferences)),
-      after.map((p) => p.completionSum),
-      after.map((p) => p.completionCount),
-      after.map((p) => p.segment),
-      after.map((p) => p.riskScore),
-    ],
-  );
+  const values = [
+    after.map((p) => p.userId),
+    after.map((p) => p.firstSeenAt),
+    after.map((p) => p.lastSeenAt),
+    after.map((p) => p.totalEvents),
+    after.map((p) => JSON.stringify(p.eventCounts)),
+    after.map((p) => p.sessionCount),
+    after.map((p) => p.purchaseCount),
+    after.map((p) => p.totalSpent),
+    after.map((p) => JSON.stringify(p.devices)),
+    after.map((p) => JSON.stringify(p.countries)),
+    after.map((p) => JSON.stringify(p.preferences)),
+    after.map((p) => p.completionSum),
+    after.map((p) => p.completionCount),
+    after.map((p) => p.segment),
+    after.map((p) => p.riskScore),
+  ];
+  // The same literals node-postgres would send; a small upsert goes with the COMMIT.
+  const literals = values.map((a) => arrayLiteral(a));
+  if (literalBytes(literals) <= INLINE_PARAMETERS_BYTES) tx.closing(profileStatement(placeholders(literals, 15)));
+  else await tx.query(profileStatement(placeholders(null, 15)), literals);
 }
 
 /** An alert as stored. */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { InfrastructureError } from '../errors';
-import type { Queryable, QueryResult, Store, TransactionOptions } from './store';
+import type { QueryResult, Store, Transaction, TransactionOptions } from './store';
 
 // BIGINT and NUMERIC arrive as strings by default; counts fit a JS number, offsets stay strings in SQL.
 pg.types.setTypeParser(20, (v) => Number(v)); // int8
@@ -63,18 +63,23 @@ export class PgStore implements Store {
     }
   }
 
-  async transaction<T>(fn: (tx: Queryable, opened: Array<Record<string, unknown>>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction, opened: Array<Record<string, unknown>>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (err) {
       wrap(err);
     }
-    const tx: Queryable = {
+    const closing: string[] = [];
+    const tx: Transaction = {
       query: async <R>(sql: string, params: readonly unknown[] = []) => {
         this.count++;
         const r = await client.query(sql, params as unknown[]);
         return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      },
+      closing: (script) => {
+        this.count++;
+        closing.push(script);
       },
     };
     try {
@@ -88,7 +93,9 @@ export class PgStore implements Store {
         await client.query('BEGIN');
       }
       const result = await fn(tx, opened);
-      await client.query('COMMIT');
+      // The closing scripts and COMMIT in one round trip: an error in a script skips the rest,
+      // COMMIT included, and the catch below rolls back.
+      await client.query(closing.length > 0 ? `${closing.join('; ')}; COMMIT` : 'COMMIT');
       client.release();
       return result;
     } catch (err) {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { Queryable, QueryResult, Store, TransactionOptions } from './store';
+import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import type { QueryResult, Store, Transaction, TransactionOptions } from './store';
 
 /**
  * Embedded PostgreSQL (PGlite, WebAssembly) with its data in a local folder, so the gateway runs
@@ -36,21 +36,28 @@ export class PgliteStore implements Store {
     await this.db.exec(sql);
   }
 
-  async transaction<T>(fn: (tx: Queryable, opened: Array<Record<string, unknown>>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    return this.db.transaction(async (t: Transaction) => {
+  async transaction<T>(fn: (tx: Transaction, opened: Array<Record<string, unknown>>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.db.transaction(async (t: PGliteTransaction) => {
       let opened: Array<Record<string, unknown>> = [];
       if (options.opening) {
         this.count++;
         opened = ((await t.exec(options.opening)).at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
       }
-      const tx: Queryable = {
+      const closing: string[] = [];
+      const tx: Transaction = {
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
           this.count++;
           const r = await t.query<R>(sql, params as unknown[]);
           return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
         },
+        closing: (script) => {
+          this.count++;
+          closing.push(script);
+        },
       };
-      return fn(tx, opened);
+      const result = await fn(tx, opened);
+      if (closing.length > 0) await t.exec(closing.join('; '));
+      return result;
     });
   }
 

@@ -13,6 +13,15 @@ export interface TransactionOptions {
   opening?: string;
 }
 
+/** A transaction's statements. */
+export interface Transaction extends Queryable {
+  /**
+   * Queues a script of statements without parameters to run in the COMMIT's round trip, right
+   * before COMMIT (after every `query`); an error in it rolls the transaction back.
+   */
+  closing(script: string): void;
+}
+
 /**
  * The database the gateway needs: PostgreSQL through `pg`, or embedded PostgreSQL (PGlite).
  * Both speak the same SQL and run the same migrations.
@@ -23,8 +32,10 @@ export interface Store extends Queryable {
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
    * `opening`, a script of statements without parameters, runs right after BEGIN in the same
    * round trip (each statement with a snapshot of its own); `fn` gets the rows of its last one.
+   * What `fn` hands to `tx.closing` goes with the COMMIT: a transaction of an opening, one
+   * closing and nothing else is two round trips.
    */
-  transaction<T>(fn: (tx: Queryable, opened: Array<Record<string, unknown>>) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: Transaction, opened: Array<Record<string, unknown>>) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   /** Resolves when the database answers a trivial query; rejects otherwise. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store';
 import { migrate, readMigrations } from '../../src/store/migrate';
 import { projectRoot } from '../../src/paths';
-import { arrayLiteral, EVENT_COLUMNS, storeBatch, toStoredEvent, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
+import { arrayLiteral, EVENT_COLUMNS, INLINE_PARAMETERS_BYTES, sqlLiteral, storeBatch, toStoredEvent, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
 import type { ActivityValue } from '../../src/domain/activity';
 import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
 
@@ -124,14 +124,59 @@ describe('the store', () => {
 
   it.each(['postgres', 'pglite'])('carries any text through its array literals as it was (%s)', async (kind) => {
     const store = await storeOf(kind);
-    const texts = ['plain', 'a "quoted" word', 'back\\slash \\"both\\"', 'no quote, one \\ backslash', '{braces}', 'comma, and; semicolon', 'NULL', '', '  spaced  ', 'ü ✓ 日本', '{"k":"v \\" \\\\ x","n":[1,null]}', null, undefined];
+    const texts = ['plain', "it's", "''", "\\'", 'a "quoted" word', 'back\\slash \\"both\\"', 'no quote, one \\ backslash', '{braces}', 'comma, and; semicolon', 'NULL', '', '  spaced  ', 'ü ✓ 日本', '{"k":"v \\" \\\\ x","n":[1,null]}', null, undefined];
     const r = await store.query<{ v: string | null }>('SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i', [arrayLiteral(texts)]);
     expect(r.rows.map((x) => x.v)).toEqual(texts.map((t) => t ?? null));
+    // The same literal inside the statement's text, as a small group's statements carry it.
+    const inline = await store.query<{ v: string | null }>(`SELECT v FROM unnest(${sqlLiteral(arrayLiteral(texts))}::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i`);
+    expect(inline.rows.map((x) => x.v)).toEqual(texts.map((t) => t ?? null));
     const objects = [{ q: 'say "hi"', b: 'c:\\dir\\', nested: { u: '✓', list: [1, 'x', null] } }, {}, null];
     const j = await store.query<{ v: unknown }>('SELECT v FROM unnest($1::jsonb[]) WITH ORDINALITY AS t(v, i) ORDER BY i', [arrayLiteral(objects.map((o) => (o === null ? null : JSON.stringify(o))))]);
     expect(j.rows.map((x) => x.v)).toEqual(objects);
     const n = await store.query<{ v: string }>('SELECT v::text FROM unnest($1::bigint[]) WITH ORDINALITY AS t(v, i) ORDER BY i', [arrayLiteral([0, 7, '123456789012', -3])]);
     expect(n.rows.map((x) => x.v)).toEqual(['0', '7', '123456789012', '-3']);
+  });
+
+  it.each(['postgres', 'pglite'])('writes a small group in two round trips and a large one with parameters, alike (%s)', async (kind) => {
+    const store = await storeOf(kind);
+    const batch = (prefix: string, n: number, pad: number): IncomingEvent[] =>
+      Array.from({ length: n }, (_, i) => ({
+        value: { schemaVersion: 1, eventId: `${prefix}-${i}`, userId: `u-${i % 3}`, type: 'PAGE_VIEW', occurredAt: '2024-01-15T10:30:45.123Z', receivedAt: '2024-01-15T10:30:46.000Z',
+          sessionId: `s-${i % 3}`, pageUrl: `/p/${'x'.repeat(pad)}`, properties: { q: "it's \\ \"quoted\"" } } as unknown as ActivityValue,
+        partition: i % 6, offset: String(i),
+      }));
+    const small = batch('small', 3, 10);
+    let before = store.statements;
+    const first = await storeBatch(store, small, []);
+    expect(store.statements - before).toBe(2); // BEGIN with the lock and the statement; the profiles with the COMMIT
+    const large = batch('large', 30, Math.ceil(INLINE_PARAMETERS_BYTES / 30));
+    before = store.statements;
+    const second = await storeBatch(store, large, []);
+    expect(store.statements - before).toBe(3); // the lock; the statement and the profiles with their parameters
+    expect(first.inserted + second.inserted).toBe(33);
+    const rows = await store.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM activity_events ORDER BY seq`);
+    expect([...first.stored, ...second.stored].map(({ prevSeq: _p, ...e }) => e)).toEqual(rows.rows.map(toStoredEvent));
+    expect(second.stored[0]!.prevSeq).toBe(first.stored.at(-1)!.seq);
+    expect(rows.rows[0]!.properties).toEqual({ q: "it's \\ \"quoted\"" });
+    const profiles = await store.query<{ user_id: string; total_events: number; session_count: number }>('SELECT user_id, total_events, session_count FROM user_profiles ORDER BY user_id');
+    expect(profiles.rows.map((p) => [p.user_id, Number(p.total_events), Number(p.session_count)])).toEqual([['u-0', 11, 1], ['u-1', 11, 1], ['u-2', 11, 1]]);
+  });
+
+  it.each(['postgres', 'pglite'])('runs a transaction\'s closing script with the COMMIT, and rolls back when it fails (%s)', async (kind) => {
+    const store = await storeOf(kind);
+    const insert = (id: string) => `INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, kafka_partition, kafka_offset) VALUES ('${id}', 'u', 'CLICK', now(), now(), 0, 0)`;
+    await store.transaction(async (tx) => {
+      await tx.query(insert('c-1'));
+      tx.closing(insert('c-2'));
+    });
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.query(insert('c-3'));
+        tx.closing('SELECT 1 / 0');
+      }),
+    ).rejects.toThrow();
+    const r = await store.query<{ event_id: string }>('SELECT event_id FROM activity_events ORDER BY event_id');
+    expect(r.rows.map((x) => x.event_id)).toEqual(['c-1', 'c-2']);
   });
 
   it('counts the statements it runs', async () => {
