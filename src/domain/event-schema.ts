@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InputProblem } from '../errors';
@@ -13,11 +14,26 @@ export const MAX_PROPERTIES_BYTES = 8 * 1024;
 
 let compiled: ValidateFunction<ActivityValue> | undefined;
 
+/** What `toISOString()` gives for a day of a month that every month has (1 to 28). */
+const CANONICAL_EARLY_DAY = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+const fullDateTime = (fullFormats['date-time'] as { validate: (s: string) => boolean }).validate;
+
+/**
+ * RFC 3339 date-time, as ajv-formats checks it, with a shortcut for the form the gateway stamps
+ * itself (`toISOString()`, a day every month has): the full check, which reads the date and time
+ * apart and checks the day against its month, was about a twentieth of batched ingest. Anything
+ * else, the 29th to the 31st included, takes the full check.
+ */
+export function isDateTime(s: string): boolean {
+  return CANONICAL_EARLY_DAY.test(s) || fullDateTime(s);
+}
+
 /** The compiled JSON Schema of an activity value (schemas/activity-event.v1.json), built once. */
 function validator(): ValidateFunction<ActivityValue> {
   if (!compiled) {
     const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
-    addFormats(ajv, ['date-time', 'uuid']);
+    addFormats(ajv, ['uuid']);
+    ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
     const schema = JSON.parse(readFileSync(join(projectRoot(), 'schemas', 'activity-event.v1.json'), 'utf8'));
     compiled = ajv.compile<ActivityValue>(schema);
   }

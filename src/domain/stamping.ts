@@ -10,6 +10,8 @@ export interface StampContext {
   userId: string;
   eventId: string;
   receivedAt: Date;
+  /** `receivedAt.toISOString()`, when the caller has it already (the events of one call share it). */
+  receivedAtIso?: string;
   ipAddress: string | null;
   userAgent: string | null;
   devices: DeviceDetector;
@@ -43,6 +45,7 @@ export function stamp(input: RecordInput, ctx: StampContext, prefix = ''): { val
   }
   if (problems.length > 0) return { problems };
 
+  const received = ctx.receivedAtIso ?? ctx.receivedAt.toISOString();
   const userAgent = ctx.userAgent === null ? null : ctx.userAgent.slice(0, 1024);
   let device = input.device ?? null;
   if (!device && userAgent) device = ctx.devices.detect(userAgent);
@@ -52,8 +55,8 @@ export function stamp(input: RecordInput, ctx: StampContext, prefix = ''): { val
       eventId: ctx.eventId,
       userId: ctx.userId,
       type: input.type,
-      occurredAt: occurredAt.toISOString(),
-      receivedAt: ctx.receivedAt.toISOString(),
+      occurredAt: occurredAt === ctx.receivedAt ? received : occurredAt.toISOString(),
+      receivedAt: received,
       sessionId: trimOrNull(input.sessionId),
       contentId: trimOrNull(input.contentId),
       pageUrl: trimOrNull(input.pageUrl),

@@ -84,6 +84,7 @@ export class ActivityRecorder {
       throw badUserInput([{ path: pathOf(0).split('.')[0] ?? 'inputs', message: `must hold 1 to ${this.deps.maxBatchSize} events` }]);
     }
     const receivedAt = this.now();
+    const receivedAtIso = receivedAt.toISOString();
     const problems: InputProblem[] = [...earlier];
     const values: ActivityValue[] = [];
     inputs.forEach((input, i) => {
@@ -98,6 +99,7 @@ export class ActivityRecorder {
           userId,
           eventId: input.eventId ?? randomUUID(),
           receivedAt,
+          receivedAtIso,
           ipAddress: client.ip,
           userAgent: client.userAgent,
           devices: this.deps.devices,
@@ -121,10 +123,11 @@ export class ActivityRecorder {
     const wait = Math.max(0, ...waits);
     if (wait > 0) throw rateLimited(wait);
 
-    return this.publishNew(values, inputs, pathOf);
+    return this.publishNew(values, inputs, pathOf, receivedAt);
   }
 
-  private async publishNew(values: ActivityValue[], inputs: RecordInput[], pathOf: (i: number) => string): Promise<Receipt[]> {
+  /** Publishes the values not recorded before; `receivedAt` is the receipt time they were all stamped with. */
+  private async publishNew(values: ActivityValue[], inputs: RecordInput[], pathOf: (i: number) => string, receivedAt: Date): Promise<Receipt[]> {
     const answers: Array<Promise<Receipt> | undefined> = new Array(values.length);
     const fresh: number[] = [];
     const clientKeyed: number[] = [];
@@ -171,7 +174,7 @@ export class ActivityRecorder {
         const receipt = handled(
           published.then((positions) => {
             const p = positions[k]!;
-            return { eventId: v.eventId, duplicate: false, receivedAt: new Date(v.receivedAt), topic: p.topic, partition: p.partition, offset: p.offset };
+            return { eventId: v.eventId, duplicate: false, receivedAt, topic: p.topic, partition: p.partition, offset: p.offset };
           }),
         );
         answers[i] = receipt;

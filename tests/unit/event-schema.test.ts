@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { validateActivityValue, MAX_PROPERTIES_BYTES } from '../../src/domain/event-schema';
+import { fullFormats } from 'ajv-formats/dist/formats';
+import { isDateTime, validateActivityValue, MAX_PROPERTIES_BYTES } from '../../src/domain/event-schema';
 
 const value = (over: Record<string, unknown> = {}) => ({
   schemaVersion: 1,
@@ -103,5 +104,18 @@ describe('the activity value schema', () => {
     expect(paths(value({ occurredAt: 'yesterday' }))).toEqual(['input.occurredAt']);
     expect(paths(value({ type: 'TELEPORT' }))).toEqual(['input.type']);
     expect(paths({ ...value(), userId: undefined })).toEqual(['input.userId']);
+  });
+
+  it('judges date-times as ajv-formats does, the stamped form on a shortcut', () => {
+    const full = (fullFormats['date-time'] as { validate: (s: string) => boolean }).validate;
+    const samples = [
+      '2024-01-15T10:30:45.123Z', '2024-02-28T23:59:59.999Z', '2024-02-29T00:00:00.000Z', '2023-02-29T00:00:00.000Z', '2023-04-31T12:00:00.000Z',
+      '2023-04-30T12:00:00.000Z', '2023-12-31T23:59:59.000Z', '2023-13-01T00:00:00.000Z', '2023-00-10T00:00:00.000Z', '2023-01-00T00:00:00.000Z',
+      '2023-01-10T24:00:00.000Z', '2023-01-10T23:60:00.000Z', '2023-01-10T23:59:60.000Z', '2023-01-10T10:00:00Z', '2023-01-10T10:00:00.1+02:00',
+      '2023-01-10t10:00:00.000z', '2023-01-10 10:00:00.000Z', '2023-01-10T10:00:00.000', '2023-1-10T10:00:00.000Z', 'yesterday', '',
+    ];
+    for (const s of samples) expect([s, isDateTime(s)]).toEqual([s, full(s)]);
+    expect(paths(value({ occurredAt: '2023-02-29T00:00:00.000Z' }))).toEqual(['input.occurredAt']);
+    expect(paths(value({ occurredAt: '2024-02-29T00:00:00.000Z' }))).toEqual([]);
   });
 });
