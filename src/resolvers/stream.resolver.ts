@@ -25,7 +25,7 @@ import { MAX_PAGE } from '../schema/common/pagination';
 import { DashboardSnapshot } from '../schema/dashboard/dashboard.type';
 import { UserProfile } from '../schema/profile/user-profile.type';
 import type { StoredAlert } from '../store/activity-store';
-import { countAlerts, dashboardAt, findAlerts, type DashboardData } from '../store/live-queries';
+import { alertPage, dashboardAt, type DashboardData } from '../store/live-queries';
 import { SubscriptionEnd, type StreamHub } from '../streaming/hub';
 import { eventQuery, pageArgs } from './event.resolver';
 
@@ -128,13 +128,13 @@ export class StreamResolver {
     analyst(ctx);
     const page = pageArgs(first ?? 50, after, 'fa');
     const q = { userId, minSeverity: minSeverity ?? Severity.LOW };
-    const rows = await findAlerts(this.deps.store, q, page.first + 1, page.afterSeq);
+    const { rows, total } = await alertPage(this.deps.store, q, page.first + 1, page.afterSeq);
     const nodes = rows.slice(0, page.first);
     const edges = nodes.map((n) => ({ cursor: encodeCursor('fa', n.seq), node: n as FraudAlert }));
     return {
       edges,
       pageInfo: { hasNextPage: rows.length > page.first, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: await countAlerts(this.deps.store, q),
+      totalCount: total,
     };
   }
 }

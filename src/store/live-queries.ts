@@ -50,23 +50,28 @@ export async function dashboardAt(db: Queryable, now: Date): Promise<DashboardDa
 
 const atLeast = (min: Severity): string[] => SEVERITY_ORDER.filter((s) => severityRank(s) >= severityRank(min));
 
-/** Alerts newest first, after (older than) `beforeSeq`, optionally of one user and a minimum severity. */
-export async function findAlerts(db: Queryable, q: { userId?: string | null; minSeverity: Severity }, limit: number, beforeSeq: number | null): Promise<StoredAlert[]> {
-  const r = await db.query<AlertRow>(
-    `SELECT ${ALERT_COLUMNS} FROM fraud_alerts
-      WHERE ($1::text IS NULL OR user_id = $1) AND severity = ANY($2::text[]) AND ($3::bigint IS NULL OR seq < $3)
-      ORDER BY seq DESC LIMIT $4`,
+/**
+ * A page of alerts, newest first, after (older than) `beforeSeq`, optionally of one user and a
+ * minimum severity, with how many match in all: one statement, so the page and the count come
+ * from the same snapshot (two statements could see an alert committed between them in the count
+ * and not in the page).
+ */
+export async function alertPage(
+  db: Queryable,
+  q: { userId?: string | null; minSeverity: Severity },
+  limit: number,
+  beforeSeq: number | null,
+): Promise<{ rows: StoredAlert[]; total: number }> {
+  const r = await db.query<{ total: number; page: AlertRow[] }>(
+    `WITH matching AS (
+       SELECT ${ALERT_COLUMNS} FROM fraud_alerts WHERE ($1::text IS NULL OR user_id = $1) AND severity = ANY($2::text[])
+     )
+     SELECT (SELECT count(*)::int FROM matching) AS total,
+            (SELECT coalesce(json_agg(p ORDER BY p.seq DESC), '[]'::json)
+               FROM (SELECT * FROM matching WHERE $3::bigint IS NULL OR seq < $3 ORDER BY seq DESC LIMIT $4) p) AS page`,
     [q.userId ?? null, atLeast(q.minSeverity), beforeSeq, limit],
   );
-  return r.rows.map(toStoredAlert);
-}
-
-export async function countAlerts(db: Queryable, q: { userId?: string | null; minSeverity: Severity }): Promise<number> {
-  const r = await db.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM fraud_alerts WHERE ($1::text IS NULL OR user_id = $1) AND severity = ANY($2::text[])',
-    [q.userId ?? null, atLeast(q.minSeverity)],
-  );
-  return r.rows[0]!.n;
+  return { rows: r.rows[0]!.page.map(toStoredAlert), total: r.rows[0]!.total };
 }
 
 /** The newest `first` alerts of each user, in one statement. */
