@@ -24,6 +24,8 @@ function wrap(err: unknown): never {
 
 /** PostgreSQL through a `pg` pool. */
 export class PgStore implements Store {
+  /** Per connection: the statements prepared there (see TransactionOptions.prepare). */
+  private readonly prepared = new WeakMap<pg.PoolClient, Set<string>>();
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private count = 0;
@@ -86,8 +88,15 @@ export class PgStore implements Store {
       let opened: Array<Record<string, unknown>> = [];
       if (options.opening) {
         this.count++;
+        // What this connection has not prepared yet goes first (prepared statements are the
+        // session's and outlive a rollback; a failure below discards the connection anyway).
+        let known = this.prepared.get(client);
+        if (!known) this.prepared.set(client, (known = new Set()));
+        const missing = Object.entries(options.prepare ?? {}).filter(([name]) => !known.has(name));
+        const prepare = missing.map(([name, sql]) => `PREPARE ${name} AS ${sql}; `).join('');
         // One simple-protocol round trip: BEGIN and the opening statements, results in order.
-        const results = (await client.query(`BEGIN; ${options.opening}`)) as unknown as pg.QueryResult[];
+        const results = (await client.query(`${prepare}BEGIN; ${options.opening}`)) as unknown as pg.QueryResult[];
+        for (const [name] of missing) known.add(name);
         opened = results.at(-1)!.rows as Array<Record<string, unknown>>;
       } else {
         await client.query('BEGIN');

@@ -8,6 +8,8 @@ import type { QueryResult, Store, Transaction, TransactionOptions } from './stor
  * statements run one at a time, which is enough for development and small deployments.
  */
 export class PgliteStore implements Store {
+  /** Statements prepared on the one connection (see TransactionOptions.prepare). */
+  private readonly prepared = new Set<string>();
   readonly kind = 'pglite' as const;
   private count = 0;
 
@@ -41,6 +43,12 @@ export class PgliteStore implements Store {
       let opened: Array<Record<string, unknown>> = [];
       if (options.opening) {
         this.count++;
+        // One connection: each statement is prepared once, on its own (it outlives a rollback).
+        for (const [name, sql] of Object.entries(options.prepare ?? {})) {
+          if (this.prepared.has(name)) continue;
+          await t.exec(`PREPARE ${name} AS ${sql}`);
+          this.prepared.add(name);
+        }
         opened = ((await t.exec(options.opening)).at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
       }
       const closing: string[] = [];

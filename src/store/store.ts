@@ -11,6 +11,12 @@ export interface Queryable {
 
 export interface TransactionOptions {
   opening?: string;
+  /**
+   * Named statements the opening or a closing script runs with `EXECUTE name(…)`: each is
+   * prepared on a connection the first time a transaction there needs it (in the same round
+   * trip), so PostgreSQL parses and plans it once per connection rather than once per use.
+   */
+  prepare?: Readonly<Record<string, string>>;
 }
 
 /** A transaction's statements. */

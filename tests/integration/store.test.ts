@@ -160,6 +160,9 @@ describe('the store', () => {
     expect(rows.rows[0]!.properties).toEqual({ q: "it's \\ \"quoted\"" });
     const profiles = await store.query<{ user_id: string; total_events: number; session_count: number }>('SELECT user_id, total_events, session_count FROM user_profiles ORDER BY user_id');
     expect(profiles.rows.map((p) => [p.user_id, Number(p.total_events), Number(p.session_count)])).toEqual([['u-0', 11, 1], ['u-1', 11, 1], ['u-2', 11, 1]]);
+    // The writer's statements were prepared once on the connection (sequential transactions reuse it) and executed since.
+    const named = await store.transaction((tx) => tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name'));
+    expect(named.rows.map((r) => r.name)).toEqual(['activity_profiles', 'activity_writer']);
   });
 
   it.each(['postgres', 'pglite'])('runs a transaction\'s closing script with the COMMIT, and rolls back when it fails (%s)', async (kind) => {
