@@ -161,10 +161,11 @@ function storedFrom(e: IncomingEvent, seq: number, processedAt: string): StoredE
 const WRITER_LOCK_STATEMENT = `SELECT pg_advisory_xact_lock(${WRITER_LOCK})`;
 
 /**
- * A statement's parameters as literals in its text, below this many bytes in all: a small group's
- * statements then go in the round trips of the writer's BEGIN and COMMIT (a transaction is two
- * round trips, not four, which is most of a small group's time in the database). Larger ones
- * keep their parameters, which PostgreSQL takes without scanning them as SQL text.
+ * Below this many bytes of array literals in all, a small group's statements run as `EXECUTE`
+ * with the literals in the script, in the round trips of the writer's BEGIN and COMMIT (a
+ * transaction is two round trips, not four, which is much of a small group's time in the
+ * database). Larger ones keep their parameters, which PostgreSQL takes without scanning them as
+ * SQL text.
  */
 export const INLINE_PARAMETERS_BYTES = 64 * 1024;
 
@@ -180,8 +181,8 @@ export function sqlLiteral(text: string): string {
  * statement's time in PostgreSQL for a group of three events).
  */
 const WRITER_STATEMENTS: Readonly<Record<string, string>> = Object.freeze({
-  activity_writer: writerStatement(placeholders(null, 16)),
-  activity_profiles: profileStatement(placeholders(null, 15)),
+  activity_writer: writerStatement(placeholders(16)),
+  activity_profiles: profileStatement(placeholders(15)),
 });
 
 /** `EXECUTE name(…)` of a prepared writer statement with `values` as literals. */
@@ -189,9 +190,9 @@ function executeWith(name: keyof typeof WRITER_STATEMENTS & string, values: read
   return `EXECUTE ${name}(${values.map(sqlLiteral).join(', ')})`;
 }
 
-/** `$1`, `$2`, … for parameters, or the values themselves as literals (see INLINE_PARAMETERS_BYTES). */
-function placeholders(values: readonly string[] | null, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => (values ? sqlLiteral(values[i]!) : `$${i + 1}`));
+/** `$1`, `$2`, … `$count`. */
+function placeholders(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `$${i + 1}`);
 }
 
 function literalBytes(values: readonly string[]): number {
@@ -327,7 +328,7 @@ async function writeBatch(tx: Transaction, prepared: PreparedEvents, failed: Fai
   let inserted: StoredEvent[] = [];
   const stored = new Map<string, SequencedEvent>();
   if (events.length > 0) {
-    written ??= (await tx.query<Written>(writerStatement(placeholders(null, 16)), params)).rows[0]!;
+    written ??= (await tx.query<Written>(writerStatement(placeholders(16)), params)).rows[0]!;
     // Under the lock no other writer commits: the newest stored event precedes this batch.
     // processed_at defaults to now(), the transaction's start, the same for every row.
     const base = Number(written.max);
@@ -421,7 +422,7 @@ async function updateProfiles(tx: Transaction, events: StoredEvent[], newSession
   // The same literals node-postgres would send; a small upsert goes with the COMMIT.
   const literals = values.map((a) => arrayLiteral(a));
   if (literalBytes(literals) <= INLINE_PARAMETERS_BYTES) tx.closing(executeWith('activity_profiles', literals));
-  else await tx.query(profileStatement(placeholders(null, 15)), literals);
+  else await tx.query(profileStatement(placeholders(15)), literals);
 }
 
 /** An alert as stored. */
