@@ -3,7 +3,7 @@ import type { GatewayContext } from '../context';
 import { encodeCursor } from '../domain/cursor';
 import { FailedEventConnection } from '../schema/failed/failed-event.type';
 import type { ResolverDeps } from '../schema/build';
-import { countFailed, findFailed } from '../store/read-queries';
+import { failedPage } from '../store/read-queries';
 import { pageArgs } from './event.resolver';
 
 @Resolver()
@@ -18,13 +18,13 @@ export class FailedEventResolver {
     @Ctx() _ctx: GatewayContext,
   ): Promise<FailedEventConnection> {
     const page = pageArgs(first ?? 50, after, 'fe');
-    const rows = await findFailed(this.deps.store, page.first + 1, page.afterSeq);
+    const { rows, total } = await failedPage(this.deps.store, page.first + 1, page.afterSeq);
     const nodes = rows.slice(0, page.first);
     const edges = nodes.map((n) => ({ cursor: encodeCursor('fe', n.seq), node: n }));
     return {
       edges,
       pageInfo: { hasNextPage: rows.length > page.first, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: await countFailed(this.deps.store),
+      totalCount: total,
     };
   }
 }

@@ -7,6 +7,7 @@ import { projectRoot } from '../../src/paths';
 import { arrayLiteral, EVENT_COLUMNS, INLINE_PARAMETERS_BYTES, sqlLiteral, storeBatch, toStoredEvent, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
 import type { ActivityValue } from '../../src/domain/activity';
 import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
+import { failedPage } from '../../src/store/read-queries';
 
 const leftovers = new Leftovers();
 afterAll(() => leftovers.dispose());
@@ -180,6 +181,21 @@ describe('the store', () => {
     ).rejects.toThrow();
     const r = await store.query<{ event_id: string }>('SELECT event_id FROM activity_events ORDER BY event_id');
     expect(r.rows.map((x) => x.event_id)).toEqual(['c-1', 'c-2']);
+  });
+
+  it.each(['postgres', 'pglite'])('pages failed records with their total from one statement, empty pages included (%s)', async (kind) => {
+    const store = await storeOf(kind);
+    expect(await failedPage(store, 2, null)).toEqual({ rows: [], total: 0 });
+    const failed = [1, 2, 3].map((i) => ({ topic: 't', partition: 0, offset: String(i), key: null, reason: `bad ${i}`, rawValue: `x${i}` }));
+    await storeBatch(store, [], failed);
+    const before = store.statements;
+    const first = await failedPage(store, 2, null);
+    expect(store.statements - before).toBe(1);
+    expect(first.total).toBe(3);
+    expect(first.rows.map((r) => [r.offset, r.reason, r.rawValue])).toEqual([['1', 'bad 1', 'x1'], ['2', 'bad 2', 'x2']]);
+    const rest = await failedPage(store, 2, first.rows[1]!.seq);
+    expect(rest.rows.map((r) => r.offset)).toEqual(['3']);
+    expect(await failedPage(store, 2, rest.rows[0]!.seq)).toEqual({ rows: [], total: 3 });
   });
 
   it('counts the statements it runs', async () => {
