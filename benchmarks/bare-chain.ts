@@ -65,53 +65,48 @@ async function main(): Promise<void> {
     });
   });
 
-  // Ready once both groups have their partitions, as the gateway is once its consumers run.
-  const joined: Array<Promise<unknown>> = [];
-  const store = kafka.consumer({ groupId: `${prefix}-store`, maxWaitTimeInMs: 200 });
-  joined.push(new Promise((r) => store.on(store.events.GROUP_JOIN, r)));
-  await store.connect();
-  await store.subscribe({ topic: input, fromBeginning: true });
-  await store.run({
-    partitionsConsumedConcurrently: 6,
-    eachBatch: async ({ batch }: EachBatchPayload) => {
-      const ids: string[] = [];
-      const users: string[] = [];
-      const events: string[] = [];
-      for (const m of batch.messages) {
-        const e = JSON.parse(m.value!.toString()) as { eventId: string; userId: string };
-        ids.push(e.eventId);
-        users.push(e.userId);
-        events.push(m.value!.toString());
-      }
-      await db.query(
-        'INSERT INTO bare_chain_events (event_id, user_id, event) SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) ON CONFLICT (event_id) DO NOTHING',
-        [ids, users, events],
-      );
-      await producer.send({ topic: output, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });
-    },
+  // A consumer group on one topic, and when it has its partitions: the chain is ready once both
+  // groups have theirs, as the gateway is once its consumers run.
+  const consume = async (group: string, topic: string, eachBatch: (p: EachBatchPayload) => Promise<void>) => {
+    const consumer = kafka.consumer({ groupId: `${prefix}-${group}`, maxWaitTimeInMs: 200 });
+    const joined = new Promise((r) => consumer.on(consumer.events.GROUP_JOIN, r));
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ partitionsConsumedConcurrently: 6, eachBatch });
+    return { consumer, joined };
+  };
+
+  const store = await consume('store', input, async ({ batch }) => {
+    const ids: string[] = [];
+    const users: string[] = [];
+    const events: string[] = [];
+    for (const m of batch.messages) {
+      const e = JSON.parse(m.value!.toString()) as { eventId: string; userId: string };
+      ids.push(e.eventId);
+      users.push(e.userId);
+      events.push(m.value!.toString());
+    }
+    await db.query(
+      'INSERT INTO bare_chain_events (event_id, user_id, event) SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) ON CONFLICT (event_id) DO NOTHING',
+      [ids, users, events],
+    );
+    await producer.send({ topic: output, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });
   });
 
-  const deliver = kafka.consumer({ groupId: `${prefix}-deliver`, maxWaitTimeInMs: 200 });
-  joined.push(new Promise((r) => deliver.on(deliver.events.GROUP_JOIN, r)));
-  await deliver.connect();
-  await deliver.subscribe({ topic: output, fromBeginning: true });
-  await deliver.run({
-    partitionsConsumedConcurrently: 6,
-    eachBatch: async ({ batch }: EachBatchPayload) => {
-      for (const m of batch.messages) {
-        const e = JSON.parse(m.value!.toString()) as { eventId: string; userId: string; properties?: unknown };
-        const payload = JSON.stringify({ data: { eventProcessed: { eventId: e.eventId, properties: e.properties ?? null } } });
-        for (const w of watchers.get(e.userId) ?? []) w.ws.send(`{"id":${JSON.stringify(w.id)},"type":"next","payload":${payload}}`);
-      }
-    },
+  const deliver = await consume('deliver', output, async ({ batch }) => {
+    for (const m of batch.messages) {
+      const e = JSON.parse(m.value!.toString()) as { eventId: string; userId: string; properties?: unknown };
+      const payload = JSON.stringify({ data: { eventProcessed: { eventId: e.eventId, properties: e.properties ?? null } } });
+      for (const w of watchers.get(e.userId) ?? []) w.ws.send(`{"id":${JSON.stringify(w.id)},"type":"next","payload":${payload}}`);
+    }
   });
 
-  await Promise.all(joined);
+  await Promise.all([store.joined, deliver.joined]);
   http.listen(Number(portArg), '127.0.0.1', () => process.stdout.write('ready\n'));
   process.on('SIGTERM', () => {
     for (const ws of wss.clients) ws.terminate();
     http.close();
-    void Promise.allSettled([store.disconnect(), deliver.disconnect(), producer.disconnect(), db.end()]).then(() => process.exit(0));
+    void Promise.allSettled([store.consumer.disconnect(), deliver.consumer.disconnect(), producer.disconnect(), db.end()]).then(() => process.exit(0));
   });
 }
 void main().catch((err: Error) => {

@@ -210,12 +210,10 @@ export class BatchingPublisher {
       this.flush();
       return;
     }
-    if (this.lingerTurn) return;
-    if (this.immediateQueued > 0) {
-      if (this.lingerTimer) clearTimeout(this.lingerTimer);
-      this.lingerTimer = undefined;
-    }
-    if (this.lingerTimer) return;
+    if (this.lingerTurn || (this.lingerTimer && this.immediateQueued === 0)) return;
+    // A publish that is a batch already does not wait for a linger timer set before it.
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     // Linger counts from the oldest queued record (as Kafka's linger.ms does): records that
     // queued while a request was in flight have waited already. What is due goes at the end of
     // this turn of the event loop, with whatever else this turn queues (a 0 ms timer would wait 1 ms).

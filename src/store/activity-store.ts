@@ -174,27 +174,6 @@ export function sqlLiteral(text: string): string {
   return `E'${text.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\'))}'`;
 }
 
-/**
- * The writer's statements, prepared once per connection (`TransactionOptions.prepare`): a small
- * group's transaction runs them with `EXECUTE`, its arrays as literals in the script, so
- * PostgreSQL neither parses nor plans them again (planning alone was about a third of the event
- * statement's time in PostgreSQL for a group of three events).
- */
-const WRITER_STATEMENTS: Readonly<Record<string, string>> = Object.freeze({
-  activity_writer: writerStatement(placeholders(16)),
-  activity_profiles: profileStatement(placeholders(15)),
-});
-
-/** `EXECUTE name(…)` of a prepared writer statement with `values` as literals. */
-function executeWith(name: keyof typeof WRITER_STATEMENTS & string, values: readonly string[]): string {
-  return `EXECUTE ${name}(${values.map(sqlLiteral).join(', ')})`;
-}
-
-/** `$1`, `$2`, … `$count`. */
-function placeholders(count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `$${i + 1}`);
-}
-
 function literalBytes(values: readonly string[]): number {
   let n = 0;
   for (const v of values) n += v.length;
@@ -205,16 +184,15 @@ function literalBytes(values: readonly string[]): number {
  * The writer's one statement: where the stored events end and the transaction's time (`head`,
  * whose snapshot, taken under the lock, holds none of this statement's rows), the events (only
  * the new rows' keys come back: the rest of each row is what was sent), the sessions those new
- * events start, and their users' profiles, locked. `p` are the sixteen arrays' placeholders.
+ * events start, and their users' profiles, locked.
  */
-function writerStatement(p: string[]): string {
-  return `WITH head AS (
+const WRITER_STATEMENT = `WITH head AS (
        SELECT coalesce(max(seq), 0) AS max, now() AS now FROM activity_events
      ), ev AS (
        INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
          referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
-       SELECT * FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::timestamptz[], ${p[4]}::timestamptz[], ${p[5]}::text[], ${p[6]}::text[],
-         ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::jsonb[], ${p[10]}::jsonb[], ${p[11]}::jsonb[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::int[], ${p[15]}::bigint[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
+         $8::text[], $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::int[], $16::bigint[])
        ON CONFLICT (event_id) DO NOTHING
        RETURNING seq, event_id, user_id, session_id, occurred_at
      ), ses AS (
@@ -228,19 +206,29 @@ function writerStatement(p: string[]): string {
             (SELECT coalesce(json_agg(json_build_array(seq, event_id)), '[]'::json) FROM ev) AS events,
             (SELECT coalesce(json_agg(user_id), '[]'::json) FROM ses) AS sessions,
             (SELECT coalesce(json_agg(prof), '[]'::json) FROM prof) AS profiles`;
-}
 
-/** The upsert of changed profiles; `p` are the fifteen arrays' placeholders. */
-function profileStatement(p: string[]): string {
-  return `INSERT INTO user_profiles (${PROFILE_COLUMNS}, updated_at)
-     SELECT *, now() FROM unnest(${p[0]}::text[], ${p[1]}::timestamptz[], ${p[2]}::timestamptz[], ${p[3]}::int[], ${p[4]}::jsonb[], ${p[5]}::int[], ${p[6]}::int[],
-       ${p[7]}::float8[], ${p[8]}::jsonb[], ${p[9]}::jsonb[], ${p[10]}::jsonb[], ${p[11]}::float8[], ${p[12]}::int[], ${p[13]}::text[], ${p[14]}::float8[])
+/** The upsert of changed profiles. */
+const PROFILE_STATEMENT = `INSERT INTO user_profiles (${PROFILE_COLUMNS}, updated_at)
+     SELECT *, now() FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::int[],
+       $8::float8[], $9::jsonb[], $10::jsonb[], $11::jsonb[], $12::float8[], $13::int[], $14::text[], $15::float8[])
      ON CONFLICT (user_id) DO UPDATE SET
        first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at, total_events = EXCLUDED.total_events,
        event_counts = EXCLUDED.event_counts, session_count = EXCLUDED.session_count, purchase_count = EXCLUDED.purchase_count,
        total_spent = EXCLUDED.total_spent, devices = EXCLUDED.devices, countries = EXCLUDED.countries,
        preferences = EXCLUDED.preferences, completion_sum = EXCLUDED.completion_sum,
        completion_count = EXCLUDED.completion_count, segment = EXCLUDED.segment, updated_at = now()`;
+
+/**
+ * The writer's statements, prepared once per connection (`TransactionOptions.prepare`): a small
+ * group's transaction runs them with `EXECUTE`, its arrays as literals in the script, so
+ * PostgreSQL neither parses nor plans them again (planning alone was about a third of the event
+ * statement's time in PostgreSQL for a group of three events).
+ */
+const WRITER_STATEMENTS = Object.freeze({ activity_writer: WRITER_STATEMENT, activity_profiles: PROFILE_STATEMENT });
+
+/** `EXECUTE name(…)` of a prepared writer statement with `values` as literals. */
+function executeWith(name: keyof typeof WRITER_STATEMENTS, values: readonly string[]): string {
+  return `EXECUTE ${name}(${values.map(sqlLiteral).join(', ')})`;
 }
 
 const ARRAY_ESCAPE = /["\\]/g;
@@ -270,7 +258,7 @@ export function arrayLiteral(values: ReadonlyArray<string | number | null | unde
 export interface PreparedEvents {
   events: IncomingEvent[];
   params: string[];
-  /** The writer's statement with the parameters in its text, for a small group (see INLINE_PARAMETERS_BYTES). */
+  /** For a small group, `EXECUTE` of the writer's statement with the parameters as literals (see INLINE_PARAMETERS_BYTES). */
   inline: string | null;
 }
 
@@ -328,7 +316,7 @@ async function writeBatch(tx: Transaction, prepared: PreparedEvents, failed: Fai
   let inserted: StoredEvent[] = [];
   const stored = new Map<string, SequencedEvent>();
   if (events.length > 0) {
-    written ??= (await tx.query<Written>(writerStatement(placeholders(16)), params)).rows[0]!;
+    written ??= (await tx.query<Written>(WRITER_STATEMENT, params)).rows[0]!;
     // Under the lock no other writer commits: the newest stored event precedes this batch.
     // processed_at defaults to now(), the transaction's start, the same for every row.
     const base = Number(written.max);
@@ -422,7 +410,7 @@ async function updateProfiles(tx: Transaction, events: StoredEvent[], newSession
   // The same literals node-postgres would send; a small upsert goes with the COMMIT.
   const literals = values.map((a) => arrayLiteral(a));
   if (literalBytes(literals) <= INLINE_PARAMETERS_BYTES) tx.closing(executeWith('activity_profiles', literals));
-  else await tx.query(profileStatement(placeholders(15)), literals);
+  else await tx.query(PROFILE_STATEMENT, literals);
 }
 
 /** An alert as stored. */
