@@ -35,11 +35,16 @@ const MIGRATION_LOCK = 7_316_554_201;
  * migration runs once. Returns the versions applied now.
  */
 export async function migrate(store: Store, migrations: Migration[]): Promise<number[]> {
-  await store.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
+  // Under the lock too: two CREATE TABLE IF NOT EXISTS at once can both find no table, and the
+  // second then fails on the catalog's unique index instead of finding the first one's.
+  await store.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+  });
   const applied: number[] = [];
   for (const m of migrations) {
     const done = await store.transaction(async (tx) => {

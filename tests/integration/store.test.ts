@@ -198,6 +198,17 @@ describe('the store', () => {
     expect(await failedPage(store, 2, rest.rows[0]!.seq)).toEqual({ rows: [], total: 3 });
   });
 
+  it('migrates once when several instances open a new schema at the same moment', async () => {
+    const schema = await throwawaySchema();
+    leftovers.add(() => schema.drop());
+    const opened = await Promise.allSettled([1, 2, 3, 4].map(() => openStore({ databaseUrl: PG_URL, pgliteDir: 'unused', schema: schema.name })));
+    for (const o of opened) if (o.status === 'fulfilled') leftovers.add(() => o.value.close());
+    expect(opened.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    const stores = opened.map((o) => (o as PromiseFulfilledResult<Store>).value);
+    const r = await stores[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(r.rows[0]!.n).toBe(readMigrations(join(projectRoot(), 'migrations')).length);
+  });
+
   it('counts the statements it runs', async () => {
     const store = await openStore({ pgliteDir: 'memory://' });
     leftovers.add(() => store.close());
