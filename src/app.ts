@@ -229,6 +229,7 @@ export class App {
       let hub: StreamHub | undefined;
       if (config.roles.has('gateway')) {
         const delivered = this.metrics.counter('subscription_messages_total', 'Messages written to subscribers');
+        const writes = this.metrics.counter('subscription_writes_total', 'Socket writes carrying messages to subscribers (each holds every message its socket got in one turn)');
         const snapshots = this.metrics.counter('dashboard_snapshots_total', 'Dashboard snapshots computed');
         // The live stream starts where the store stands now; earlier events are read from the store.
         const start = Number((await store.query<{ max: number }>('SELECT coalesce(max(seq), 0) AS max FROM activity_events')).rows[0]!.max);
@@ -255,6 +256,7 @@ export class App {
           maxBufferedBytes: config.websocket.maxBufferedBytes,
           maxQueuedEvents: config.websocket.maxQueuedEvents,
           onDelivered: (n) => delivered.inc(n),
+          onWrites: (n) => writes.inc(n),
           onSnapshot: () => snapshots.inc(),
         });
         hub = streamHub;

@@ -13,7 +13,7 @@ import { PushIterator } from '../pubsub/push-iterator';
 import type { Severity } from '../schema/common/enums';
 import { dashboardAt, type DashboardData } from '../store/live-queries';
 import { findEvents, type EventQuery } from '../store/read-queries';
-import { sendText } from './frames';
+import { SocketOutbox } from './frames';
 import type { Queryable } from '../store';
 import type { StoredEvent } from '../store/activity-store';
 
@@ -80,6 +80,8 @@ export interface HubOptions {
   maxQueuedEvents: number;
   /** Every delivered message, for metrics. */
   onDelivered?: (n: number) => void;
+  /** Every socket write carrying delivered messages (one a socket and turn), for metrics. */
+  onWrites?: (n: number) => void;
   /** Every dashboard snapshot computed, for metrics. */
   onSnapshot?: () => void;
   now?: () => Date;
@@ -108,8 +110,9 @@ export const slowConsumer = (resumeAfter: string): ClientError =>
  * of this instance. Subscribers are filtered before any GraphQL work; the survivors are grouped
  * by selection (document, variables, and whether they may see everything), each group's
  * payload is executed and serialized once, and the same bytes are written to every socket of
- * the group with only the subscription id in front. A subscriber whose socket holds more than
- * `maxBufferedBytes` is ended with SLOW_CONSUMER and the cursor to resume from.
+ * the group with only the subscription id in front; what a socket gets in one turn leaves in one
+ * write (`SocketOutbox`). A subscriber whose socket holds more than `maxBufferedBytes` (written
+ * and queued) is ended with SLOW_CONSUMER and the cursor to resume from.
  */
 export class StreamHub {
   private readonly events = new Set<EventSubscriber>();
@@ -124,9 +127,11 @@ export class StreamHub {
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly log: Logger;
+  private readonly outbox: SocketOutbox;
 
   constructor(private readonly o: HubOptions) {
     this.log = o.logger.child({ component: 'hub' });
+    this.outbox = new SocketOutbox(o.onWrites);
   }
 
   get subscriberCount(): number {
@@ -269,28 +274,27 @@ export class StreamHub {
     if (set?.size === 0) this.eventsByUser.delete(user);
   }
 
-  /** The subscribers an event could concern: those of its user, and those of no particular user. */
-  private *candidates(e: ProcessedEventMessage): Iterable<EventSubscriber> {
-    const own = this.eventsByUser.get(e.userId);
-    if (own) yield* own;
-    yield* this.eventsAnyUser;
-  }
-
   private async deliverEvent(e: ProcessedEventMessage): Promise<void> {
+    // The subscribers it could concern: those of its user, and those of no particular user.
     const live: EventSubscriber[] = [];
-    for (const sub of this.candidates(e)) {
-      if (sub.ended || !matches(sub.filter, e)) continue;
-      if (sub.catchingUp) {
-        sub.queue.push(e);
-        if (sub.queue.length > this.o.maxQueuedEvents) this.end(sub, slowConsumer(encodeCursor('ev', sub.lastSeq)));
-        continue;
-      }
-      if (e.seq > sub.lastSeq) live.push(sub);
-    }
+    const own = this.eventsByUser.get(e.userId);
+    if (own) for (const sub of own) this.consider(sub, e, live);
+    for (const sub of this.eventsAnyUser) this.consider(sub, e, live);
     if (live.length === 0) return;
     await this.deliver(live, e, (sub) => {
       (sub as EventSubscriber).lastSeq = e.seq;
     });
+  }
+
+  /** Adds `sub` to `live` if `e` is for it and it is live; queues `e` for it if it is catching up. */
+  private consider(sub: EventSubscriber, e: ProcessedEventMessage, live: EventSubscriber[]): void {
+    if (sub.ended || !matches(sub.filter, e)) return;
+    if (sub.catchingUp) {
+      sub.queue.push(e);
+      if (sub.queue.length > this.o.maxQueuedEvents) this.end(sub, slowConsumer(encodeCursor('ev', sub.lastSeq)));
+      return;
+    }
+    if (e.seq > sub.lastSeq) live.push(sub);
   }
 
   /** Renders `root` once per selection group and writes it to every subscriber of the group. */
@@ -337,12 +341,12 @@ export class StreamHub {
     if (sub.ended) return false;
     const socket = sub.target.socket;
     if (socket.readyState !== WebSocket.OPEN) return false;
-    if (socket.bufferedAmount > this.o.maxBufferedBytes) {
+    if (socket.bufferedAmount + this.outbox.bytesQueued(socket) > this.o.maxBufferedBytes) {
       const resume = 'lastSeq' in sub ? encodeCursor('ev', (sub as EventSubscriber).lastSeq) : '';
       this.end(sub, slowConsumer(resume));
       return false;
     }
-    sendText(socket, [sub.prefix, payload, SUFFIX]);
+    this.outbox.send(socket, [sub.prefix, payload, SUFFIX]);
     return true;
   }
 
@@ -352,6 +356,8 @@ export class StreamHub {
     sub.ended = true;
     this.removeEventSubscriber(sub as EventSubscriber);
     this.alerts.delete(sub as AlertSubscriber);
+    // graphql-ws writes the error and `complete` through ws: what was queued goes first.
+    this.outbox.flush(sub.target.socket);
     sub.control.push(new SubscriptionEnd(error));
     sub.control.end();
   }
@@ -364,6 +370,7 @@ export class StreamHub {
     const subs = this.bySocket.get(socket);
     if (!subs) return;
     const payload = JSON.stringify({ errors: [maskError(error.toJSON(), this.o.development)] });
+    this.outbox.flush(socket);
     for (const sub of subs) {
       if (sub.ended) continue;
       if (socket.readyState === WebSocket.OPEN) {
@@ -445,6 +452,7 @@ export class StreamHub {
 
   stop(): void {
     this.stopped = true;
+    this.outbox.flushAll();
     for (const t of this.tickers.values()) clearInterval(t.timer);
     this.tickers.clear();
   }

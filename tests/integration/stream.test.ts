@@ -76,6 +76,31 @@ describe('message framing', () => {
   });
 });
 
+describe('writes per socket', () => {
+  it("writes the events a socket gets together in fewer writes than messages, every event once and in order", async () => {
+    const user = token('burst');
+    const base = gw.app.hubSubscribers();
+    const sub = collect(wsClient(leftovers, gw.url, user), SUB);
+    await waitFor(() => (gw.app.hubSubscribers() > base ? true : undefined));
+    const counters = async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const read = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)![1]);
+      return { messages: read('subscription_messages_total'), writes: read('subscription_writes_total') };
+    };
+    const before = await counters();
+    const pages = Array.from({ length: 60 }, (_, i) => `/burst/${i}`);
+    await graphql(gw.url, RECORD_MANY, { inputs: pages.map((pageUrl) => ({ type: 'PAGE_VIEW', pageUrl })) }, user);
+    await sub.until(60);
+    const after = await counters();
+    expect(sub.data('eventProcessed').map((e) => e.pageUrl)).toEqual(pages);
+    // This socket's 60, and as many to each analyst still subscribed from the tests before.
+    const messages = after.messages - before.messages;
+    expect(messages).toBeGreaterThanOrEqual(60);
+    // Processed together, fetched together: many messages to a write (one a message without it).
+    expect(after.writes - before.writes).toBeLessThan(messages / 2);
+  });
+});
+
 describe('resuming with after', () => {
   it('sends exactly the missed events, then live ones, with no gap and no repeat', async () => {
     const user = token('resumer');

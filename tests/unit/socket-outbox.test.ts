@@ -1,0 +1,92 @@
+import type { EventEmitter } from 'node:events';
+import type WebSocket from 'ws';
+import { SocketOutbox } from '../../src/streaming/frames';
+
+const { Receiver } = require('ws') as { Receiver: new (options: { isServer: boolean }) => EventEmitter & { write(chunk: Buffer): void } };
+
+/** What a WebSocket client reads from `bytes`, with `ws`'s own receiver. */
+function decode(bytes: Buffer): string[] {
+  const messages: string[] = [];
+  const receiver = new Receiver({ isServer: false });
+  receiver.on('message', (data: Buffer) => messages.push(data.toString('utf8')));
+  receiver.write(bytes);
+  return messages;
+}
+
+/** The parts of a WebSocket the outbox touches: its state, its extensions and its TCP socket. */
+function fakeSocket(extensions = '') {
+  const log: Array<{ via: 'tcp' | 'ws'; bytes: Buffer }> = [];
+  const socket = {
+    OPEN: 1,
+    readyState: 1,
+    extensions,
+    _socket: { writable: true, destroyed: false, write: (b: Buffer) => void log.push({ via: 'tcp', bytes: b }) },
+    send: (b: Buffer | string) => void log.push({ via: 'ws', bytes: Buffer.from(b) }),
+  };
+  return { socket: socket as unknown as WebSocket, state: socket, log };
+}
+
+const msg = (s: string) => [Buffer.from(s)];
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe('SocketOutbox', () => {
+  it("writes what a socket gets in one turn in one write, messages in order, and each socket's once", async () => {
+    const writes: number[] = [];
+    const outbox = new SocketOutbox((n) => writes.push(n));
+    const a = fakeSocket();
+    const b = fakeSocket();
+    outbox.send(a.socket, msg('{"n":1}'));
+    outbox.send(b.socket, msg('{"n":"b"}'));
+    outbox.send(a.socket, [Buffer.from('{"n":'), Buffer.from('2}')]);
+    outbox.send(a.socket, msg('{"n":3}'));
+    expect(a.log).toEqual([]);
+    expect(outbox.bytesQueued(a.socket)).toBe(3 * (2 + 7));
+    await turn();
+    expect(a.log).toHaveLength(1);
+    expect(decode(a.log[0]!.bytes)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+    expect(decode(b.log[0]!.bytes)).toEqual(['{"n":"b"}']);
+    expect(writes).toEqual([2]);
+    expect(outbox.bytesQueued(a.socket)).toBe(0);
+
+    // A later turn is a write of its own.
+    outbox.send(a.socket, msg('{"n":4}'));
+    await turn();
+    expect(a.log.map((w) => decode(w.bytes))).toEqual([['{"n":1}', '{"n":2}', '{"n":3}'], ['{"n":4}']]);
+    expect(writes).toEqual([2, 1]);
+  });
+
+  it('flushes one socket at once, so what is written on it next comes after', async () => {
+    const outbox = new SocketOutbox();
+    const a = fakeSocket();
+    const b = fakeSocket();
+    outbox.send(a.socket, msg('{"n":1}'));
+    outbox.send(b.socket, msg('{"n":"b"}'));
+    outbox.flush(a.socket);
+    a.socket.send('{"type":"complete"}');
+    expect(a.log.map((w) => w.via)).toEqual(['tcp', 'ws']);
+    expect(decode(a.log[0]!.bytes)).toEqual(['{"n":1}']);
+    expect(b.log).toEqual([]);
+    await turn();
+    expect(a.log).toHaveLength(2);
+    expect(b.log).toHaveLength(1);
+  });
+
+  it("sends through ws at once on a compressed socket, after what was queued", () => {
+    const outbox = new SocketOutbox();
+    const c = fakeSocket('permessage-deflate');
+    outbox.send(c.socket, msg('{"n":1}'));
+    expect(c.log.map((w) => [w.via, w.bytes.toString()])).toEqual([['ws', '{"n":1}']]);
+    expect(outbox.bytesQueued(c.socket)).toBe(0);
+  });
+
+  it('drops what was queued for a socket that began closing before the write, and counts no write', async () => {
+    const writes: number[] = [];
+    const outbox = new SocketOutbox((n) => writes.push(n));
+    const a = fakeSocket();
+    outbox.send(a.socket, msg('{"n":1}'));
+    a.state.readyState = 2; // CLOSING: its close frame is on the way, nothing may follow it
+    await turn();
+    expect(a.log).toEqual([]);
+    expect(writes).toEqual([]);
+  });
+});
