@@ -95,6 +95,23 @@ describe('the activity processor', () => {
     expect(processed.every((p) => p.key === 'pat' && typeof p.json.cursor === 'string' && p.json.processedAt)).toBe(true);
   });
 
+  it('publishes processed events on a producer of its own, apart from recording', async () => {
+    const gw = await startGateway(leftovers);
+    const counters = async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+      return { recorded: read('kafka_publish_batch_records_sum'), processorPublishes: read('processor_publish_seconds_count') };
+    };
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'PAGE_VIEW', pageUrl: '/own' }, { type: 'CLICK', pageUrl: '/own' }] }, token('own'));
+    const after = await waitFor(async () => {
+      const c = await counters();
+      return c.processorPublishes >= 1 ? c : undefined;
+    }, 20_000, 'the processed events published');
+    // Recording's producer sent the two recorded events only; the two processed ones went on the processor's.
+    expect(after.recorded).toBe(2);
+    expect((await readTopic(kafka, gw.config.kafka.topics.processed, 2)).map((p) => p.json.pageUrl)).toEqual(['/own', '/own']);
+  });
+
   it('stores an event delivered twice once, and counts it once in the profile', async () => {
     const gw = await startGateway(leftovers);
     const twice = JSON.stringify(value({ userId: 'dup-user' }));
