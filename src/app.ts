@@ -151,6 +151,9 @@ export class App {
       await publisher.start();
       started.push({ name: 'publisher', stop: () => publisher.stop() });
 
+      // With the gateway role in this process too, stored events reach its subscribers from the
+      // processor directly (set once the gateway's sequencer exists); the topic brings them again.
+      let deliverLocally: ((events: ProcessedEventMessage[]) => void) | undefined;
       let processor: BatchConsumer | undefined;
       let processorPublisher: BatchingPublisher | undefined;
       if (config.roles.has('processor')) {
@@ -169,6 +172,7 @@ export class App {
           publisher: own,
           topics: config.kafka.topics,
           afterStore: this.options.afterStore,
+          onStored: (events) => deliverLocally?.(events),
           onTimings: (s, p, n) => {
             logger.debug({ events: n, storeSeconds: s, publishSeconds: p }, 'processor group');
             storeSeconds.observe(s);
@@ -272,8 +276,16 @@ export class App {
         this.metrics.registry.registerMetric(
           new Gauge({ name: 'subscriptions_active', help: 'Live subscriptions on this instance', registers: [], collect() { this.set(streamHub.subscriberCount); } }),
         );
-        started.push({ name: 'hub', stop: async () => { sequencer.stop(); streamHub.stop(); } });
+        started.push({ name: 'hub', stop: async () => { deliverLocally = undefined; sequencer.stop(); streamHub.stop(); } });
+        if (config.roles.has('processor')) {
+          const local = this.metrics.counter('subscription_events_local_total', "Processed events handed to this instance's subscribers by its own processor, ahead of the processed topic");
+          deliverLocally = (events) => {
+            for (const e of events) sequencer.push(e);
+            local.inc(events.length);
+          };
+        }
         const topics = config.kafka.topics;
+        const fanned = this.metrics.counter('fanout_records_total', 'Records read by the fan-out consumer', ['topic']);
         const consumer = new FanoutConsumer({
           kafka,
           logger,
@@ -282,6 +294,7 @@ export class App {
           maxWaitTimeInMs: config.consumer.maxWaitMs,
           minBytes: config.consumer.minBytes,
           onRecord: (topic, value) => {
+            fanned.inc({ topic: topic === topics.processed ? 'processed' : 'alerts' });
             const parsed: unknown = JSON.parse(value.toString('utf8'));
             if (topic === topics.processed) sequencer.push(parsed as ProcessedEventMessage);
             else {

@@ -85,6 +85,12 @@ export interface ProcessorDeps {
   afterStore?: (stored: StoredEvent[]) => Promise<void>;
   /** Publish to the DLQ and processed topics (a replay re-applies the log without repeating them). */
   publish?: boolean;
+  /**
+   * The stored events of each group, with their cursors, in commit order, as soon as the
+   * transaction commits (before they are published): for this process's own subscribers, who then
+   * need not wait for the processed topic. They come again from the topic; readers drop repeats.
+   */
+  onStored?: (events: ProcessedEventMessage[]) => void;
   /** Seconds spent storing and publishing each group, for metrics. */
   onTimings?: (storeSeconds: number, publishSeconds: number, events: number) => void;
 }
@@ -141,6 +147,9 @@ export class ActivityProcessor {
     const settled = (async () => {
       const { stored, inserted, seconds } = await storing;
       await this.deps.afterStore?.(stored);
+      if (this.deps.onStored && this.deps.publish !== false && stored.length > 0) {
+        this.deps.onStored(stored.map((e) => ({ ...e, cursor: encodeCursor('ev', e.seq) })));
+      }
       const outgoing = this.deps.publish === false ? [] : this.outgoing(activity, failed, stored);
       await previousPublish.catch(() => undefined);
       const t = performance.now();

@@ -101,6 +101,29 @@ describe('writes per socket', () => {
   });
 });
 
+describe('local delivery', () => {
+  it("hands its own processor's events to its subscribers ahead of the topic, each once", async () => {
+    const user = token('local');
+    const base = gw.app.hubSubscribers();
+    const sub = collect(wsClient(leftovers, gw.url, user), SUB);
+    await waitFor(() => (gw.app.hubSubscribers() > base ? true : undefined));
+    const counter = async (pattern: RegExp) => Number(pattern.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1] ?? 0);
+    const local = () => counter(/^subscription_events_local_total (\d+)/m);
+    const fromTopic = () => counter(/^fanout_records_total\{topic="processed"\} (\d+)/m);
+    const before = await local();
+    const readBefore = await fromTopic();
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'CLICK', pageUrl: '/l1' }, { type: 'CLICK', pageUrl: '/l2' }] }, user);
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'CLICK', pageUrl: '/l3' }] }, user);
+    await sub.until(3);
+    expect(await local()).toBeGreaterThanOrEqual(before + 3);
+    // The same events from the processed topic are dropped: a marker after them arrives next.
+    await waitFor(async () => ((await fromTopic()) >= readBefore + 3 ? true : undefined));
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'LOGOUT', pageUrl: '/l-end' }] }, user);
+    await sub.until(4);
+    expect(sub.data('eventProcessed').map((e) => e.pageUrl)).toEqual(['/l1', '/l2', '/l3', '/l-end']);
+  });
+});
+
 describe('resuming with after', () => {
   it('sends exactly the missed events, then live ones, with no gap and no repeat', async () => {
     const user = token('resumer');
