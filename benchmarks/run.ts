@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
 import {
@@ -33,7 +34,26 @@ const tok = (sub: string, roles: Array<'user' | 'analyst' | 'admin' | 'service'>
 const USER = tok('bench-user', ['user']);
 const SERVICE = tok('bench-service', ['service']);
 const ANALYST = tok('bench-analyst', ['analyst']);
-const prefix = () => `bench-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+/** Every topic and group name of a run starts with one of these; its topics are deleted at the end. */
+const prefixes = new Set<string>();
+const prefix = () => {
+  const p = `bench-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+  prefixes.add(p);
+  return p;
+};
+
+/** Deletes the topics this run created (a full run leaves hundreds of MB in the broker's log otherwise). */
+async function deleteRunTopics(): Promise<number> {
+  const admin = new Kafka({ brokers: BROKERS.split(','), clientId: 'bench-cleanup', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const mine = (await admin.listTopics()).filter((t) => [...prefixes].some((p) => t.startsWith(`${p}.`)));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
+    return mine.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 const RECORD = JSON.stringify({
   query: 'mutation R($input: RecordActivityInput!) { recordActivity(input: $input) { eventId partition offset } }',
@@ -494,6 +514,11 @@ async function main(): Promise<void> {
   const file = join(ROOT, 'bench-results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ started, seconds: SECONDS, rows, ratios }, null, 2));
   process.stdout.write(`\nresults: ${file}\n`);
+  const deleted = await deleteRunTopics().catch((err: Error) => {
+    process.stderr.write(`bench: could not delete this run's topics: ${err.message}\n`);
+    return 0;
+  });
+  process.stderr.write(`bench: deleted ${deleted} topics of this run\n`);
 }
 
 void main().then(
