@@ -1,5 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import { textFrame } from '../../src/streaming/frames';
+import { textFrames } from '../../src/streaming/frames';
+
+const textFrame = (parts: readonly Buffer[]) => textFrames([parts]);
 
 // ws's frame parser (exported by ws, not declared by its types).
 const { Receiver } = require('ws') as { Receiver: new (options: { isServer: boolean }) => EventEmitter & { write(chunk: Buffer): void } };
@@ -16,7 +18,7 @@ function decode(frames: Buffer): Array<{ text: string; binary: boolean }> {
   return messages;
 }
 
-describe('textFrame', () => {
+describe('textFrames', () => {
   it.each([
     // A message is size + 11 bytes: {"id":"7", then the payload, then }.
     ['a short message (7-bit length)', 40],
@@ -34,9 +36,8 @@ describe('textFrame', () => {
   });
 
   it('frames multi-byte text byte for byte, and consecutive frames as consecutive messages', () => {
-    const a = textFrame([Buffer.from('{"t":"ünïcødé ✓"}')]);
-    const b = textFrame([Buffer.from('{"n":'), Buffer.from('2'), Buffer.from('}')]);
-    expect(decode(Buffer.concat([a, b]))).toEqual([
+    const both = textFrames([[Buffer.from('{"t":"ünïcødé ✓"}')], [Buffer.from('{"n":'), Buffer.from('2'), Buffer.from('}')]]);
+    expect(decode(both)).toEqual([
       { text: '{"t":"ünïcødé ✓"}', binary: false },
       { text: '{"n":2}', binary: false },
     ]);
