@@ -11,7 +11,10 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789
 export const BROKERS = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export const uniqueName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+/** This test run's id (set by the global setup, so every worker shares it): in every name below, so the run's topics can be found and deleted after it. */
+export const TEST_RUN_ID = process.env.TEST_RUN_ID ?? `r${Date.now().toString(36)}`;
+
+export const uniqueName = (prefix: string): string => `${prefix}-${TEST_RUN_ID}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
 /** Things to dispose of after a test file, in reverse order of creation (like graphql-ws's `leftovers`). */
 export class Leftovers {
