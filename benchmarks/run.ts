@@ -6,9 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
+import { createKafka } from '../src/kafka/client';
+import { createLogger } from '../src/logger';
 import {
   BROKERS, PG_URL, ROOT, SECRET, addCpu, settle, compiled, cpuSeconds, cpuReading, cpuShare, cpuSince, formatCpu, produceReading, produceShare, type CpuReading, type ProduceReading, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
 } from './lib';
@@ -44,7 +45,7 @@ const prefix = () => {
 
 /** Deletes the topics this run created (a full run leaves hundreds of MB in the broker's log otherwise). */
 async function deleteRunTopics(): Promise<number> {
-  const admin = new Kafka({ brokers: BROKERS.split(','), clientId: 'bench-cleanup', logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafka({ brokers: BROKERS.split(','), clientId: 'bench-cleanup', logger: createLogger('silent') }).admin();
   await admin.connect();
   try {
     const mine = (await admin.listTopics()).filter((t) => [...prefixes].some((p) => t.startsWith(`${p}.`)));

@@ -76,10 +76,10 @@ interface Queued {
  * Every message the hub sends a socket during one turn (the events of one fetched batch, the
  * rows of one catch-up page, an alert together with events) is queued, and at the end of the
  * turn (`setImmediate`) each socket's queue goes out in one write. On the two-core development
- * machine the write itself is the cost of fan-out (the system call, and waking the reader, are more than 80% of
- * the gateway's CPU while it fans out), so four messages in one write cost about what one costs
- * alone (bare sockets: 4.3 to 4.9 µs a message against 12 to 17). Nothing waits for a
- * timer: a message sent alone in its turn leaves at the end of that turn.
+ * machine the write itself is the cost of fan-out (the system call, and waking the reader, are
+ * more than 80% of the gateway's CPU while it fans out), so four messages in one write cost about
+ * what one costs alone (bare sockets: 4.3 to 4.9 µs a message against 12 to 17). Nothing waits
+ * for a timer: a message sent alone in its turn leaves at the end of that turn.
  *
  * Order on the wire is call order for the hub's messages of a socket; before anything else is
  * written on a socket for a subscription (its error and `complete`, which graphql-ws writes
@@ -97,7 +97,6 @@ export class SocketOutbox {
   /** Queues one text message made of `parts` for `socket`. */
   send(socket: WebSocket, parts: readonly Buffer[]): void {
     if (!this.rawSocketOf(socket)) {
-      this.flush(socket);
       socket.send(Buffer.concat(parts), { binary: false });
       this.onWrites?.(1);
       return;
