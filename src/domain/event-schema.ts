@@ -116,8 +116,9 @@ export function validateActivityValue(value: unknown, prefix = ''): InputProblem
 }
 
 /**
- * PostgreSQL's text and jsonb cannot hold U+0000, so a value with one could never be stored:
- * every string and key, at any depth, must be free of it.
+ * PostgreSQL's text and jsonb cannot hold U+0000, nor (as UTF-8 or as a JSON `\u` escape) half of
+ * a surrogate pair, which `JSON.parse` makes of an escape like `"\ud800"`: a value with either
+ * could never be stored. Every string and key, at any depth, must be free of them.
  */
 function nulProblems(value: Record<string, unknown> | unknown[], path: string, problems: InputProblem[], depth = 0): void {
   if (depth > 32) return; // the size limits bound real values long before this
@@ -125,13 +126,18 @@ function nulProblems(value: Record<string, unknown> | unknown[], path: string, p
     if (!Object.hasOwn(value, k)) continue;
     const v = (value as Record<string, unknown>)[k];
     if (k.includes('\u0000')) problems.push({ path: path.replace(/\.$/, ''), message: 'must not contain U+0000 in a key' });
+    if (!isWellFormed(k)) problems.push({ path: path.replace(/\.$/, ''), message: 'must not contain a lone surrogate in a key' });
     if (typeof v === 'string') {
       if (v.includes('\u0000')) problems.push({ path: `${path}${k}`, message: 'must not contain U+0000' });
+      if (!isWellFormed(v)) problems.push({ path: `${path}${k}`, message: 'must not contain a lone surrogate (U+D800 to U+DFFF)' });
     } else if (v !== null && typeof v === 'object') {
       nulProblems(v as Record<string, unknown>, `${path}${k}.`, problems, depth + 1);
     }
   }
 }
+
+/** `String.prototype.isWellFormed` (Node 20; not in the ES2022 typings): no unpaired surrogate. */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 function dedupe(problems: InputProblem[]): InputProblem[] {
   const seen = new Set<string>();

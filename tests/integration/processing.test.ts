@@ -142,6 +142,9 @@ describe('the activity processor', () => {
     // PostgreSQL text and jsonb cannot hold U+0000: valid JSON with one must not stop the processor.
     const nulInJson = JSON.stringify(value({ userId: 'dlq-user', pageUrl: '/a\u0000b' }));
     const nulByte = Buffer.from([0x7b, 0x00, 0x7d]);
+    // JSON.parse makes a lone surrogate of an escape like \ud800, which PostgreSQL cannot store either.
+    const loneSurrogate = JSON.stringify(value({ userId: 'dlq-user', properties: { q: 'a\ud800b' } }));
+    expect(loneSurrogate).toContain('\\ud800');
     await produce(gw, [
       { key: 'dlq-user', value: JSON.stringify(before) },
       { key: 'dlq-user', value: garbage },
@@ -149,15 +152,17 @@ describe('the activity processor', () => {
       { key: 'dlq-user', value: badSchema },
       { key: 'dlq-user', value: nulInJson },
       { key: 'dlq-user', value: nulByte },
+      { key: 'dlq-user', value: loneSurrogate },
       { key: 'dlq-user', value: JSON.stringify(after) },
     ]);
-    const dead = await readTopic(kafka, gw.config.kafka.topics.dlq, 5);
-    expect(dead).toHaveLength(5);
+    const dead = await readTopic(kafka, gw.config.kafka.topics.dlq, 6);
+    expect(dead).toHaveLength(6);
     expect(dead[0]!.value.equals(garbage)).toBe(true);
     expect(dead[1]!.value.toString()).toBe('[1,2,3]');
     expect(dead[2]!.value.toString()).toBe(badSchema);
     expect(dead[3]!.value.toString()).toBe(nulInJson);
     expect(dead[4]!.value.equals(nulByte)).toBe(true);
+    expect(dead[5]!.value.toString()).toBe(loneSurrogate);
     for (const [i, d] of dead.entries()) {
       expect(d.key).toBe('dlq-user');
       expect(d.headers['dlq-source-topic']).toBe(gw.config.kafka.topics.activity);
@@ -169,10 +174,11 @@ describe('the activity processor', () => {
     expect(dead[2]!.headers['dlq-reason']).toMatch(/contentId|price/);
     expect(dead[3]!.headers['dlq-reason']).toMatch(/pageUrl must not contain U\+0000/);
     expect(dead[4]!.headers['dlq-reason']).toMatch(/^not JSON/);
+    expect(dead[5]!.headers['dlq-reason']).toMatch(/properties\.q must not contain a lone surrogate/);
 
     const failed = await graphql(gw.url, '{ failedEvents(first: 10) { totalCount edges { node { topic offset key reason rawValue } } } }', {}, admin);
-    expect(failed.data.failedEvents.totalCount).toBe(5);
-    expect(failed.data.failedEvents.edges.map((e: any) => e.node.offset)).toEqual(['1', '2', '3', '4', '5']);
+    expect(failed.data.failedEvents.totalCount).toBe(6);
+    expect(failed.data.failedEvents.edges.map((e: any) => e.node.offset)).toEqual(['1', '2', '3', '4', '5', '6']);
     expect(failed.data.failedEvents.edges[0].node.rawValue).toBe('\uFFFD\uFFFD{\uFFFD');
     expect(failed.data.failedEvents.edges[1].node.rawValue).toBe('[1,2,3]');
     expect(failed.data.failedEvents.edges[4].node.rawValue).toBe('{\uFFFD}');

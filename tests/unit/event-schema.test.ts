@@ -83,6 +83,14 @@ describe('the activity value schema', () => {
     expect(paths(value({ pageUrl: '/a\\u0000 is only text' }))).toEqual([]);
   });
 
+  it('refuses a lone surrogate in any string or key (PostgreSQL cannot store it), and takes a pair', () => {
+    expect(paths(value({ pageUrl: '/a\ud800' }))).toEqual(['input.pageUrl']);
+    expect(paths(value({ properties: { tags: ['ok', '\udc00x'] } }))).toEqual(['input.properties.tags.1']);
+    expect(paths(value({ properties: { nested: { 'k\ud83d': 1 } } }))).toEqual(['input.properties.nested']);
+    expect(validateActivityValue(value({ pageUrl: '/\ud800' }))[0]!.message).toMatch(/lone surrogate/);
+    expect(paths(value({ pageUrl: '/\ud83d\ude00', properties: { q: '\u{1F600}' } }))).toEqual([]);
+  });
+
   it('reports every problem of an input together, each with its path', () => {
     const problems = validateActivityValue(
       value({ type: 'PURCHASE', properties: { price: -5 }, device: { type: 'PHONE', colour: 'red' } }),
