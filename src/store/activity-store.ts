@@ -129,8 +129,6 @@ export function toProfile(r: ProfileRow): ProfileState {
   };
 }
 
-const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
-
 /** An event as the row it was just inserted as (what `toStoredEvent` would read back). */
 function storedFrom(e: IncomingEvent, seq: number, processedAt: string): StoredEvent {
   const x = e.value;
@@ -191,8 +189,13 @@ const WRITER_STATEMENT = `WITH head AS (
      ), ev AS (
        INSERT INTO activity_events (event_id, user_id, type, occurred_at, received_at, session_id, content_id, page_url,
          referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
-         $8::text[], $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::int[], $16::bigint[])
+       SELECT e, u, t, o::timestamptz, r::timestamptz, s, c, pu, rf, p, nullif(d, 'null'::jsonb), nullif(l, 'null'::jsonb), ip, ua, kp, ko
+         FROM ROWS FROM (json_array_elements_text($1::json), json_array_elements_text($2::json), json_array_elements_text($3::json),
+           json_array_elements_text($4::json), json_array_elements_text($5::json), json_array_elements_text($6::json),
+           json_array_elements_text($7::json), json_array_elements_text($8::json), json_array_elements_text($9::json),
+           jsonb_array_elements($10::jsonb), jsonb_array_elements($11::jsonb), jsonb_array_elements($12::jsonb),
+           json_array_elements_text($13::json), json_array_elements_text($14::json), unnest($15::int[]), unnest($16::bigint[]))
+           AS x(e, u, t, o, r, s, c, pu, rf, p, d, l, ip, ua, kp, ko)
        ON CONFLICT (event_id) DO NOTHING
        RETURNING seq, event_id, user_id, session_id, occurred_at
      ), ses AS (
@@ -263,30 +266,33 @@ export interface PreparedEvents {
 }
 
 /**
- * The parameters of the writer's event statement, as array literals. Building them costs about
- * as much JS time per event as the rest of the transaction's client side; the processor builds
- * them while the previous group's transaction is still in PostgreSQL, so that the writer, which
- * runs one transaction at a time, does not wait for them.
+ * The parameters of the writer's event statement: each column as one JSON array (JSON null for
+ * SQL NULL), which `JSON.stringify` writes in one native pass and PostgreSQL unnests with
+ * `json_array_elements_text` (and `jsonb_array_elements` for the jsonb columns); the partitions
+ * and offsets, digits only, as array literals. Against a PostgreSQL array literal per column,
+ * escaped in JS, this took about a sixth of the JS time and two thirds of PostgreSQL's for the
+ * same rows. The processor builds them while the previous group's transaction is still in
+ * PostgreSQL, so that the writer, which runs one transaction at a time, does not wait for them.
  */
 export function prepareEvents(events: IncomingEvent[]): PreparedEvents {
   const v = events.map((e) => e.value);
   const params = [
-    arrayLiteral(v.map((x) => x.eventId)),
-    arrayLiteral(v.map((x) => x.userId)),
-    arrayLiteral(v.map((x) => x.type)),
-    arrayLiteral(v.map((x) => x.occurredAt)),
-    arrayLiteral(v.map((x) => x.receivedAt)),
-    arrayLiteral(v.map((x) => x.sessionId)),
-    arrayLiteral(v.map((x) => x.contentId)),
-    arrayLiteral(v.map((x) => x.pageUrl)),
-    arrayLiteral(v.map((x) => x.referrer)),
-    arrayLiteral(v.map((x) => JSON.stringify(x.properties ?? {}))),
-    arrayLiteral(v.map((x) => json(x.device))),
-    arrayLiteral(v.map((x) => json(x.location))),
-    arrayLiteral(v.map((x) => x.ipAddress)),
-    arrayLiteral(v.map((x) => x.userAgent)),
-    arrayLiteral(events.map((e) => e.partition)),
-    arrayLiteral(events.map((e) => e.offset)),
+    JSON.stringify(v.map((x) => x.eventId)),
+    JSON.stringify(v.map((x) => x.userId)),
+    JSON.stringify(v.map((x) => x.type)),
+    JSON.stringify(v.map((x) => x.occurredAt)),
+    JSON.stringify(v.map((x) => x.receivedAt)),
+    JSON.stringify(v.map((x) => x.sessionId ?? null)),
+    JSON.stringify(v.map((x) => x.contentId ?? null)),
+    JSON.stringify(v.map((x) => x.pageUrl ?? null)),
+    JSON.stringify(v.map((x) => x.referrer ?? null)),
+    JSON.stringify(v.map((x) => x.properties ?? {})),
+    JSON.stringify(v.map((x) => x.device ?? null)),
+    JSON.stringify(v.map((x) => x.location ?? null)),
+    JSON.stringify(v.map((x) => x.ipAddress ?? null)),
+    JSON.stringify(v.map((x) => x.userAgent ?? null)),
+    `{${events.map((e) => e.partition).join(',')}}`,
+    `{${events.map((e) => e.offset).join(',')}}`,
   ];
   const inline = events.length > 0 && literalBytes(params) <= INLINE_PARAMETERS_BYTES ? executeWith('activity_writer', params) : null;
   return { events, params, inline };

@@ -123,6 +123,34 @@ describe('the store', () => {
     expect(after.rows.map((p) => Number(p.total_events))).toEqual([1, 1]);
   });
 
+  it.each(['postgres', 'pglite'])('stores any text of an event as it was, through a small group and a large one (%s)', async (kind) => {
+    const store = await storeOf(kind);
+    const odd = ["it's", 'a "quoted" word', 'back\\slash \\"both\\"', '{braces}, comma', 'NULL', 'null', '', '  spaced  ', 'ü ✓ 日本 😀', 'line\nbreak\ttab', '\\u0041 as text'];
+    const base: ActivityValue = {
+      schemaVersion: 1, eventId: '', userId: 'u-odd', type: 'SEARCH' as ActivityValue['type'], occurredAt: '2024-01-15T10:30:45.123Z', receivedAt: '2024-01-15T10:30:46.000Z',
+      sessionId: null, contentId: null, pageUrl: null, referrer: null, properties: {}, device: null, location: null, ipAddress: null, userAgent: null,
+    };
+    const events: IncomingEvent[] = odd.map((text, i) => ({
+      value: { ...base, eventId: `odd-${i}-${text}`, sessionId: text, pageUrl: text, referrer: text, userAgent: text, properties: { [text]: text, list: [text, null] } },
+      partition: i % 3,
+      offset: String(i),
+    }));
+    // Enough copies to pass INLINE_PARAMETERS_BYTES: the same texts with parameters instead of literals.
+    const large: IncomingEvent[] = Array.from({ length: 400 }, (_, k) => events.map((e) => ({ ...e, value: { ...e.value, eventId: `${e.value.eventId}-${k}` } }))).flat();
+    for (const group of [events, large]) {
+      const { stored, inserted } = await storeBatch(store, group, []);
+      expect(inserted).toBe(group.length);
+      const rows = await store.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM activity_events WHERE event_id = ANY($1::text[]) ORDER BY seq`, [group.map((e) => e.value.eventId)]);
+      expect(rows.rows.map(toStoredEvent)).toEqual(stored.map(({ prevSeq: _p, ...e }) => e));
+      expect(stored.map((e) => [e.eventId, e.pageUrl, e.referrer, e.sessionId, e.userAgent, e.properties, e.device, e.location])).toEqual(
+        group.map((e) => [e.value.eventId, e.value.pageUrl, e.value.referrer, e.value.sessionId, e.value.userAgent, e.value.properties, null, null]),
+      );
+      const nulls = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM activity_events WHERE event_id = ANY($1::text[]) AND device IS NULL AND location IS NULL AND content_id IS NULL', [group.map((e) => e.value.eventId)]);
+      expect(Number(nulls.rows[0]!.n)).toBe(group.length);
+    }
+    await store.close();
+  });
+
   it.each(['postgres', 'pglite'])('carries any text through its array literals as it was (%s)', async (kind) => {
     const store = await storeOf(kind);
     const texts = ['plain', "it's", "''", "\\'", 'a "quoted" word', 'back\\slash \\"both\\"', 'no quote, one \\ backslash', '{braces}', 'comma, and; semicolon', 'NULL', '', '  spaced  ', 'ü ✓ 日本', '{"k":"v \\" \\\\ x","n":[1,null]}', null, undefined];
