@@ -172,7 +172,8 @@ export class App {
           publisher: own,
           topics: config.kafka.topics,
           afterStore: this.options.afterStore,
-          onStored: (events) => deliverLocally?.(events),
+          // Only where this process has subscribers of its own: otherwise no copy of each group.
+          onStored: config.roles.has('gateway') ? (events) => deliverLocally?.(events) : undefined,
           onTimings: (s, p, n) => {
             logger.debug({ events: n, storeSeconds: s, publishSeconds: p }, 'processor group');
             storeSeconds.observe(s);

@@ -67,6 +67,11 @@ export function parseActivity(value: Buffer | null): { value: ActivityValue } | 
   return { value: v };
 }
 
+/** Records parsed in one turn of the event loop (about 10 ms here). */
+const PARSE_TURN = 1_000;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** What `toISOString()` gives (the schema has already checked that the date is real). */
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -132,7 +137,7 @@ export class ActivityProcessor {
     let alertFailures: FailedRecord[] = [];
     for (const b of alerts) alertFailures = alertFailures.concat((await this.processAlerts(b.topic, b.partition, b.records)).failed);
     if (activity.length === 0) return { settled: Promise.resolve({ stored: [], inserted: 0, failed: alertFailures }) };
-    const { events, failed } = this.parse(activity);
+    const { events, failed } = await this.parse(activity);
     // The statement's parameters are built now, while the group before is still being stored.
     const prepared = prepareEvents(events);
     const previousStore = this.lastStore;
@@ -146,14 +151,25 @@ export class ActivityProcessor {
     })();
     const settled = (async () => {
       const { stored, inserted, seconds } = await storing;
+      // The next group's transaction goes first: it waits for this one to end, and this group's
+      // publishing work (a JSON text per event) would otherwise hold the database idle meanwhile.
+      await nextTurn();
       await this.deps.afterStore?.(stored);
       if (this.deps.onStored && this.deps.publish !== false && stored.length > 0) {
         this.deps.onStored(stored.map((e) => ({ ...e, cursor: encodeCursor('ev', e.seq) })));
       }
-      const outgoing = this.deps.publish === false ? [] : this.outgoing(activity, failed, stored);
+      const outgoing = this.deps.publish === false ? [] : await this.outgoing(activity, failed, stored);
       await previousPublish.catch(() => undefined);
       const t = performance.now();
-      if (outgoing.length > 0) await this.deps.publisher.publish(outgoing, { immediate: true });
+      // Queued in order, a turn's worth at a time, for the same reason as parsing.
+      const parts: Array<Promise<unknown>> = [];
+      for (let i = 0; i < outgoing.length; i += PARSE_TURN) {
+        if (i > 0) await nextTurn();
+        const part = this.deps.publisher.publish(outgoing.slice(i, i + PARSE_TURN), { immediate: true });
+        part.catch(() => undefined); // observed by Promise.all below
+        parts.push(part);
+      }
+      await Promise.all(parts);
       this.deps.onTimings?.(seconds, (performance.now() - t) / 1000, events.length);
       return { stored, inserted, failed: [...alertFailures, ...failed] };
     })();
@@ -167,12 +183,21 @@ export class ActivityProcessor {
     return { settled };
   }
 
-  /** Valid events to store, and dead letters, of the activity batches. */
-  private parse(activity: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): { events: IncomingEvent[]; failed: FailedRecord[] } {
+  /**
+   * Valid events to store, and dead letters, of the activity batches. A large group is parsed
+   * in turns of PARSE_TURN records, so the transaction of the group before, which runs
+   * meanwhile, is not kept waiting for its next round trip.
+   */
+  private async parse(activity: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ events: IncomingEvent[]; failed: FailedRecord[] }> {
     const events: IncomingEvent[] = [];
     const failed: FailedRecord[] = [];
+    let turn = 0;
     for (const { topic, partition, records } of activity) {
       for (const r of records) {
+        if (++turn === PARSE_TURN) {
+          turn = 0;
+          await nextTurn();
+        }
         const p = parseActivity(r.value);
         if ('value' in p) {
           events.push({ value: p.value, partition, offset: r.offset });
@@ -184,10 +209,15 @@ export class ActivityProcessor {
     return { events, failed };
   }
 
-  /** Dead letters for the DLQ, then stored events for the processed topic. */
-  private outgoing(activity: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>, failed: FailedRecord[], stored: StoredEvent[]): OutgoingRecord[] {
+  /** Dead letters for the DLQ, then stored events for the processed topic (in turns, as parsing). */
+  private async outgoing(activity: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>, failed: FailedRecord[], stored: StoredEvent[]): Promise<OutgoingRecord[]> {
     const outgoing = activity.flatMap((b) => this.deadLetters(b.records, failed.filter((f) => f.partition === b.partition && f.topic === b.topic)));
+    let turn = 0;
     for (const e of stored) {
+      if (++turn === PARSE_TURN) {
+        turn = 0;
+        await nextTurn();
+      }
       // A ProcessedEventMessage: the stored event and its cursor (appended to the JSON, not copied).
       const value = `${JSON.stringify(e).slice(0, -1)},"cursor":${JSON.stringify(encodeCursor('ev', e.seq))}}`;
       outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value, headers: activityHeaders(e) });

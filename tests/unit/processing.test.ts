@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeCursor, encodeCursor } from '../../src/domain/cursor';
-import { parseActivity, rawText, RAW_VALUE_LIMIT } from '../../src/processing/processor';
+import { ActivityProcessor, parseActivity, rawText, RAW_VALUE_LIMIT } from '../../src/processing/processor';
+import type { Store } from '../../src/store';
 
 describe('cursors', () => {
   it('round-trip a position and refuse other lists and garbage', () => {
@@ -39,5 +40,41 @@ describe('parsing consumed records', () => {
   it('keeps at most 8 KiB of the raw value, invalid bytes replaced', () => {
     expect(rawText(Buffer.from([0x61, 0xff]))).toBe('a\uFFFD');
     expect(rawText(Buffer.alloc(RAW_VALUE_LIMIT + 100, 0x61)).length).toBe(RAW_VALUE_LIMIT);
+  });
+});
+
+describe('a large group', () => {
+  it('is parsed in turns of the event loop, so the transaction before it is not kept waiting', async () => {
+    const value = (i: number) =>
+      Buffer.from(JSON.stringify({ schemaVersion: 1, eventId: `e-${i}`, userId: `u-${i % 7}`, type: 'CLICK', occurredAt: '2024-01-15T10:00:00.000Z', receivedAt: '2024-01-15T10:00:01.000Z', properties: {} }));
+    const records = Array.from({ length: 5_000 }, (_, i) => ({ key: null, value: value(i), offset: String(i) }));
+    let turns = 0;
+    let turnsBeforeStore = -1;
+    let storedEvents = 0;
+    const store = {
+      // What storeBatch hands its transaction: the group's prepared statement; nothing is stored here.
+      transaction: async () => {
+        turnsBeforeStore = turns;
+        return { stored: [], inserted: 0 };
+      },
+    } as unknown as Store;
+    const processor = new ActivityProcessor({
+      store,
+      publisher: { publish: async () => [] },
+      topics: { activity: 'a', alerts: 'al', processed: 'p', dlq: 'd' },
+      afterStore: async () => {
+        storedEvents++;
+      },
+    });
+    const ticking = setInterval(() => turns++, 0);
+    try {
+      const { settled } = await processor.processDeferred([{ topic: 'a', partition: 0, records }]);
+      await settled;
+    } finally {
+      clearInterval(ticking);
+    }
+    expect(storedEvents).toBe(1);
+    // Timers ran while the 5,000 records were parsed (in one synchronous pass none could).
+    expect(turnsBeforeStore).toBeGreaterThanOrEqual(3);
   });
 });
