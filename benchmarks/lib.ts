@@ -141,7 +141,9 @@ export function gatewayEnv(prefix: string, dbUrl: string, port: number, extra: R
  */
 export function gatewayNodeArgs(label: string): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
-  return [...startFlags(), ...(dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `${label}-${Date.now()}`)] : [])];
+  // BENCH_NODE_ARGS adds Node or V8 flags to every gateway process (say `--trace-gc`).
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  return [...startFlags(), ...extra, ...(dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `${label}-${Date.now()}`)] : [])];
 }
 
 /** The Node flags of `npm start` (package.json), so that every gateway the bench measures runs as it ships. */
