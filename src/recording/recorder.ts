@@ -117,13 +117,35 @@ export class ActivityRecorder {
     if (problems.length > 0) throw badUserInput(problems);
 
     // Budgets are per user the events are recorded for, checked for the whole call at once.
-    const perUser = new Map<string, number>();
-    for (const v of values) perUser.set(v.userId, (perUser.get(v.userId) ?? 0) + 1);
-    const waits = [...perUser].map(([user, n]) => this.deps.limiter.take(user, n));
-    const wait = Math.max(0, ...waits);
+    let wait: number;
+    if (values.length === 1) {
+      wait = this.deps.limiter.take(values[0]!.userId, 1);
+    } else {
+      const perUser = new Map<string, number>();
+      for (const v of values) perUser.set(v.userId, (perUser.get(v.userId) ?? 0) + 1);
+      wait = 0;
+      for (const [user, n] of perUser) wait = Math.max(wait, this.deps.limiter.take(user, n));
+    }
     if (wait > 0) throw rateLimited(wait);
 
+    // No key chosen by the client: every eventId was drawn here, so none can be a retry.
+    if (!inputs.some((i) => i.eventId)) return this.publishDrawn(values, receivedAt);
     return this.publishNew(values, inputs, pathOf, receivedAt);
+  }
+
+  /** Publishes values whose eventIds this process drew (never recorded before), in one publish. */
+  private async publishDrawn(values: ActivityValue[], receivedAt: Date): Promise<Receipt[]> {
+    let positions: RecordPosition[];
+    try {
+      positions = await this.deps.publisher.publish(values.map((v) => this.toRecord(v)));
+    } catch (err) {
+      if (err instanceof InfrastructureError) throw serviceUnavailable('Kafka');
+      throw err;
+    }
+    return values.map((v, k) => {
+      const p = positions[k]!;
+      return { eventId: v.eventId, duplicate: false, receivedAt, topic: p.topic, partition: p.partition, offset: p.offset };
+    });
   }
 
   /** Publishes the values not recorded before; `receivedAt` is the receipt time they were all stamped with. */
