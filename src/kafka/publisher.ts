@@ -59,7 +59,8 @@ interface Pending {
   partitions: number[];
   resolve: (positions: RecordPosition[]) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** performance.now() past which the caller gets a timeout error. */
+  deadline: number;
   settled: boolean;
   /** performance.now() when it was queued. */
   queuedAt: number;
@@ -100,6 +101,16 @@ export class BatchingPublisher {
   private stopped = false;
   private idle: Array<() => void> = [];
   private readonly partitioner = Partitioners.DefaultPartitioner();
+  /** Partition counts already looked up (the lookup is cached for good anyway): no await per publish. */
+  private readonly counts = new Map<string, number>();
+  /**
+   * Every publish not yet settled, in the order queued, so in deadline order (they all wait
+   * `timeoutMs`); settled ones are dropped from the front as the one timer comes by. One timer
+   * for the oldest instead of one per publish, which showed in single-event recording.
+   */
+  private readonly deadlines: Array<Pending | undefined> = [];
+  private deadlineHead = 0;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -133,9 +144,8 @@ export class BatchingPublisher {
   async publish(records: OutgoingRecord[], options: PublishOptions = {}): Promise<RecordPosition[]> {
     if (this.stopped) throw new InfrastructureError('Kafka publisher is stopped', false);
     if (records.length === 0) return [];
-    const counts = new Map<string, number>();
-    for (const r of records) if (!counts.has(r.topic)) counts.set(r.topic, await this.options.partitionsOf(r.topic));
-    const partitions = records.map((r) => this.partitionFor(r, counts.get(r.topic)!));
+    for (const r of records) if (!this.counts.has(r.topic)) this.counts.set(r.topic, await this.options.partitionsOf(r.topic));
+    const partitions = records.map((r) => this.partitionFor(r, this.counts.get(r.topic)!));
     // Split what would not fit one produce request; the parts are queued, and so sent, in order.
     const budget = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     const parts: Array<{ records: OutgoingRecord[]; partitions: number[]; bytes: number }> = [];
@@ -157,6 +167,7 @@ export class BatchingPublisher {
 
   private enqueue(records: OutgoingRecord[], partitions: number[], bytes: number, immediate: boolean): Promise<RecordPosition[]> {
     return new Promise<RecordPosition[]>((resolve, reject) => {
+      const now = performance.now();
       const pending: Pending = {
         records,
         bytes,
@@ -164,12 +175,12 @@ export class BatchingPublisher {
         resolve,
         reject,
         settled: false,
-        queuedAt: performance.now(),
+        queuedAt: now,
         immediate,
-        timer: setTimeout(() => {
-          this.settle(pending, new InfrastructureError(`Kafka did not acknowledge within ${this.options.timeoutMs} ms`, true));
-        }, this.options.timeoutMs),
+        deadline: now + this.options.timeoutMs,
       };
+      this.deadlines.push(pending);
+      if (!this.deadlineTimer) this.armDeadline();
       this.queue.push(pending);
       this.queued += records.length;
       this.queuedBytes += bytes;
@@ -303,9 +314,14 @@ export class BatchingPublisher {
       for (const result of results) {
         const slot = byTopic.get(result.topicName)?.get(result.partition);
         if (!slot) continue;
-        const base = BigInt(result.baseOffset ?? '0');
+        const text = result.baseOffset ?? '0';
+        // Offsets fit a double exactly for 2^53 records a partition; past that, BigInt.
+        const small = Number(text);
+        const base = Number.isSafeInteger(small + slot.length) ? small : undefined;
+        const big = base === undefined ? BigInt(text) : 0n;
         slot.forEach(({ pending, index }, i) => {
-          positions.get(pending)![index] = { topic: result.topicName, partition: result.partition, offset: String(base + BigInt(i)) };
+          const offset = base !== undefined ? String(base + i) : String(big + BigInt(i));
+          positions.get(pending)![index] = { topic: result.topicName, partition: result.partition, offset };
         });
       }
       this.options.onBatch?.(batch.reduce((n, p) => n + p.records.length, 0), Number(process.hrtime.bigint() - started) / 1e9);
@@ -339,10 +355,36 @@ export class BatchingPublisher {
     return this.producer;
   }
 
+  /** Times out what is past its deadline, then sets the timer for the oldest publish still open. */
+  private armDeadline(): void {
+    const now = performance.now();
+    this.deadlineTimer = undefined;
+    for (let head = this.deadlines[this.deadlineHead]; head && head.deadline <= now; head = this.deadlines[this.deadlineHead]) {
+      this.settle(head, new InfrastructureError(`Kafka did not acknowledge within ${this.options.timeoutMs} ms`, true));
+    }
+    const oldest = this.deadlines[this.deadlineHead];
+    if (!oldest) return;
+    this.deadlineTimer = setTimeout(() => this.armDeadline(), Math.max(1, oldest.deadline - now));
+    this.deadlineTimer.unref();
+  }
+
+  /** Drops settled publishes from the front of `deadlines` (they settle mostly in order). */
+  private dropSettled(): void {
+    const list = this.deadlines;
+    while (this.deadlineHead < list.length && list[this.deadlineHead]!.settled) list[this.deadlineHead++] = undefined;
+    if (this.deadlineHead === list.length) {
+      list.length = 0;
+      this.deadlineHead = 0;
+    } else if (this.deadlineHead > 1024 && this.deadlineHead * 2 > list.length) {
+      list.splice(0, this.deadlineHead);
+      this.deadlineHead = 0;
+    }
+  }
+
   private settle(p: Pending, error?: Error, positions?: RecordPosition[]): void {
     if (p.settled) return;
     p.settled = true;
-    clearTimeout(p.timer);
+    this.dropSettled();
     if (error) p.reject(error);
     else p.resolve(positions!);
   }
@@ -360,6 +402,8 @@ export class BatchingPublisher {
         this.flush();
       });
     }
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     await this.producer?.disconnect();
     this.producer = undefined;
   }
