@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger';
  * The publisher's batching decisions against a stand-in producer whose produce requests answer
  * when the test says (no I/O): which records each request carries, and when it goes.
  */
-function harness(lingerMs: number) {
+function harness(lingerMs: number, timeoutMs = 60_000) {
   const requests: Array<{ records: number; answer: () => void }> = [];
   const producer = {
     connect: async () => undefined,
@@ -23,7 +23,7 @@ function harness(lingerMs: number) {
   const publisher = new BatchingPublisher(kafka, {
     lingerMs,
     maxBatchRecords: 1_000,
-    timeoutMs: 60_000,
+    timeoutMs,
     retries: 0,
     partitionsOf: async () => 1,
     logger: createLogger('silent'),
@@ -105,5 +105,37 @@ describe('the batching publisher lingers', () => {
     expect(requests).toHaveLength(4);
     requests[3]!.answer();
     await plain;
+  });
+});
+
+describe('the batching publisher times out', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('each publish at its own deadline, in flight or queued, and not one that was answered', async () => {
+    const { publisher, requests } = harness(0, 100);
+    await publisher.start();
+    const outcome = (p: Promise<unknown>) => p.then(() => 'acknowledged', (e: Error) => e.message);
+    const answered = outcome(publisher.publish([record(0)]));
+    await jest.advanceTimersByTimeAsync(0);
+    requests[0]!.answer();
+    expect(await answered).toBe('acknowledged');
+
+    const stuck = outcome(publisher.publish([record(1)])); // its request never answers
+    await jest.advanceTimersByTimeAsync(40);
+    const queued = outcome(publisher.publish([record(2)])); // waits behind it
+    let settled = 0;
+    void stuck.then(() => settled++);
+    void queued.then(() => settled++);
+    await jest.advanceTimersByTimeAsync(59);
+    expect(settled).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(await stuck).toMatch(/did not acknowledge within 100 ms/);
+    expect(settled).toBe(1);
+    await jest.advanceTimersByTimeAsync(39);
+    expect(settled).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(await queued).toMatch(/did not acknowledge within 100 ms/);
+    expect(requests).toHaveLength(2); // the timed-out queued publish was never sent
   });
 });
