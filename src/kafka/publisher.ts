@@ -59,10 +59,8 @@ interface Pending {
   partitions: number[];
   resolve: (positions: RecordPosition[]) => void;
   reject: (err: Error) => void;
-  /** performance.now() past which the caller gets a timeout error. */
-  deadline: number;
   settled: boolean;
-  /** performance.now() when it was queued. */
+  /** performance.now() when it was queued; `timeoutMs` later the caller gets a timeout error. */
   queuedAt: number;
   /** Already a batch of its own: it goes without lingering (and takes what is queued along). */
   immediate: boolean;
@@ -105,8 +103,8 @@ export class BatchingPublisher {
   private readonly counts = new Map<string, number>();
   /**
    * Every publish not yet settled, in the order queued, so in deadline order (they all wait
-   * `timeoutMs`); settled ones are dropped from the front as the one timer comes by. One timer
-   * for the oldest instead of one per publish, which showed in single-event recording.
+   * `timeoutMs`); settled ones are dropped from the front as they settle. One timer for the
+   * oldest instead of one per publish, which showed in single-event recording.
    */
   private readonly deadlines: Array<Pending | undefined> = [];
   private deadlineHead = 0;
@@ -167,7 +165,6 @@ export class BatchingPublisher {
 
   private enqueue(records: OutgoingRecord[], partitions: number[], bytes: number, immediate: boolean): Promise<RecordPosition[]> {
     return new Promise<RecordPosition[]>((resolve, reject) => {
-      const now = performance.now();
       const pending: Pending = {
         records,
         bytes,
@@ -175,9 +172,8 @@ export class BatchingPublisher {
         resolve,
         reject,
         settled: false,
-        queuedAt: now,
+        queuedAt: performance.now(),
         immediate,
-        deadline: now + this.options.timeoutMs,
       };
       this.deadlines.push(pending);
       if (!this.deadlineTimer) this.armDeadline();
@@ -359,12 +355,13 @@ export class BatchingPublisher {
   private armDeadline(): void {
     const now = performance.now();
     this.deadlineTimer = undefined;
-    for (let head = this.deadlines[this.deadlineHead]; head && head.deadline <= now; head = this.deadlines[this.deadlineHead]) {
-      this.settle(head, new InfrastructureError(`Kafka did not acknowledge within ${this.options.timeoutMs} ms`, true));
+    const timeout = this.options.timeoutMs;
+    for (let head = this.deadlines[this.deadlineHead]; head && head.queuedAt + timeout <= now; head = this.deadlines[this.deadlineHead]) {
+      this.settle(head, new InfrastructureError(`Kafka did not acknowledge within ${timeout} ms`, true));
     }
     const oldest = this.deadlines[this.deadlineHead];
     if (!oldest) return;
-    this.deadlineTimer = setTimeout(() => this.armDeadline(), Math.max(1, oldest.deadline - now));
+    this.deadlineTimer = setTimeout(() => this.armDeadline(), Math.max(1, oldest.queuedAt + timeout - now));
     this.deadlineTimer.unref();
   }
 

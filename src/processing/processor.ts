@@ -72,6 +72,12 @@ const PARSE_TURN = 1_000;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A counter that says, every PARSE_TURN calls, that the loop calling it should yield a turn. */
+function turnCounter(): () => boolean {
+  let n = 0;
+  return () => ++n % PARSE_TURN === 0;
+}
+
 /** What `toISOString()` gives (the schema has already checked that the date is real). */
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -191,13 +197,10 @@ export class ActivityProcessor {
   private async parse(activity: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>): Promise<{ events: IncomingEvent[]; failed: FailedRecord[] }> {
     const events: IncomingEvent[] = [];
     const failed: FailedRecord[] = [];
-    let turn = 0;
+    const due = turnCounter();
     for (const { topic, partition, records } of activity) {
       for (const r of records) {
-        if (++turn === PARSE_TURN) {
-          turn = 0;
-          await nextTurn();
-        }
+        if (due()) await nextTurn();
         const p = parseActivity(r.value);
         if ('value' in p) {
           events.push({ value: p.value, partition, offset: r.offset });
@@ -212,12 +215,9 @@ export class ActivityProcessor {
   /** Dead letters for the DLQ, then stored events for the processed topic (in turns, as parsing). */
   private async outgoing(activity: Array<{ topic: string; partition: number; records: ConsumedRecord[] }>, failed: FailedRecord[], stored: StoredEvent[]): Promise<OutgoingRecord[]> {
     const outgoing = activity.flatMap((b) => this.deadLetters(b.records, failed.filter((f) => f.partition === b.partition && f.topic === b.topic)));
-    let turn = 0;
+    const due = turnCounter();
     for (const e of stored) {
-      if (++turn === PARSE_TURN) {
-        turn = 0;
-        await nextTurn();
-      }
+      if (due()) await nextTurn();
       // A ProcessedEventMessage: the stored event and its cursor (appended to the JSON, not copied).
       const value = `${JSON.stringify(e).slice(0, -1)},"cursor":${JSON.stringify(encodeCursor('ev', e.seq))}}`;
       outgoing.push({ topic: this.deps.topics.processed, key: e.userId, value, headers: activityHeaders(e) });

@@ -139,13 +139,9 @@ export class ActivityRecorder {
     try {
       positions = await this.deps.publisher.publish(values.map((v) => this.toRecord(v)));
     } catch (err) {
-      if (err instanceof InfrastructureError) throw serviceUnavailable('Kafka');
-      throw err;
+      throw asClientError(err);
     }
-    return values.map((v, k) => {
-      const p = positions[k]!;
-      return { eventId: v.eventId, duplicate: false, receivedAt, topic: p.topic, partition: p.partition, offset: p.offset };
-    });
+    return values.map((v, k) => published(v, positions[k]!, receivedAt));
   }
 
   /** Publishes the values not recorded before; `receivedAt` is the receipt time they were all stamped with. */
@@ -190,14 +186,11 @@ export class ActivityRecorder {
 
     if (fresh.length > 0) {
       fresh.sort((a, b) => a - b);
-      const published = this.deps.publisher.publish(fresh.map((i) => this.toRecord(values[i]!)));
+      const publishing = this.deps.publisher.publish(fresh.map((i) => this.toRecord(values[i]!)));
       fresh.forEach((i, k) => {
         const v = values[i]!;
         const receipt = handled(
-          published.then((positions) => {
-            const p = positions[k]!;
-            return { eventId: v.eventId, duplicate: false, receivedAt, topic: p.topic, partition: p.partition, offset: p.offset };
-          }),
+          publishing.then((positions) => published(v, positions[k]!, receivedAt)),
         );
         answers[i] = receipt;
         // Only a key the client chose can come back in a retry; one drawn here is never looked up.
@@ -213,9 +206,7 @@ export class ActivityRecorder {
     try {
       return await Promise.all(answers as Array<Promise<Receipt>>);
     } catch (err) {
-      if (err instanceof ClientError) throw err;
-      if (err instanceof InfrastructureError) throw serviceUnavailable('Kafka');
-      throw err;
+      throw asClientError(err);
     }
   }
 
@@ -265,6 +256,19 @@ function handled<T>(p: Promise<T>): Promise<T> {
 }
 
 const asDuplicate = (r: Receipt): Receipt => ({ ...r, duplicate: true });
+
+/** The receipt of a value Kafka has at `p`. */
+const published = (v: ActivityValue, p: RecordPosition, receivedAt: Date): Receipt => ({
+  eventId: v.eventId,
+  duplicate: false,
+  receivedAt,
+  topic: p.topic,
+  partition: p.partition,
+  offset: p.offset,
+});
+
+/** What the caller is told of a failed publish: Kafka's failures as SERVICE_UNAVAILABLE. */
+const asClientError = (err: unknown): unknown => (err instanceof InfrastructureError ? serviceUnavailable('Kafka') : err);
 
 const eventIdTaken = (prefix: string): ClientError =>
   badUserInput([{ path: `${prefix}eventId`, message: 'is already used by another user' }]);
