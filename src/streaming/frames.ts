@@ -22,8 +22,8 @@ import type WebSocket from 'ws';
 /** The size of a text frame's header for a message of `length` bytes. */
 const headLength = (length: number): number => (length < 126 ? 2 : length < 65_536 ? 4 : 10);
 
-/** Writes one unfragmented text frame (FIN, opcode 1, no mask) of `parts` (`length` bytes) at `at`; returns where it ends. */
-function writeFrame(into: Buffer, at: number, parts: readonly Buffer[], length: number): number {
+/** Writes the header of an unfragmented text frame (FIN, opcode 1, no mask) of `length` bytes at `at`; returns where it ends. */
+function writeHeader(into: Buffer, at: number, length: number): number {
   into[at] = 0x81;
   if (length < 126) {
     into[at + 1] = length;
@@ -37,24 +37,36 @@ function writeFrame(into: Buffer, at: number, parts: readonly Buffer[], length: 
     into.writeBigUInt64BE(BigInt(length), at + 2);
     at += 10;
   }
-  for (const p of parts) at += p.copy(into, at);
   return at;
 }
 
-const sizeOf = (parts: readonly Buffer[]): number => {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  return length;
-};
-
-/** Unfragmented text frames (FIN, opcode 1, no mask), one per message of `parts`, in order, in one buffer. */
-export function textFrames(messages: ReadonlyArray<readonly Buffer[]>): Buffer {
-  const lengths = messages.map(sizeOf);
+/** The size of the text frames of messages given as `parts`, three a message. */
+export function framedSize(parts: readonly Buffer[]): number {
   let bytes = 0;
-  for (const length of lengths) bytes += headLength(length) + length;
+  for (let i = 0; i < parts.length; i += 3) {
+    const length = parts[i]!.length + parts[i + 1]!.length + parts[i + 2]!.length;
+    bytes += headLength(length) + length;
+  }
+  return bytes;
+}
+
+/**
+ * Unfragmented text frames (FIN, opcode 1, no mask), in order, in one buffer: one a message, the
+ * messages given as `parts`, three a message (head, body and tail in a row), `bytes` their size
+ * framed.
+ */
+export function textFrames(parts: readonly Buffer[], bytes = framedSize(parts)): Buffer {
   const out = Buffer.allocUnsafe(bytes);
   let at = 0;
-  for (let i = 0; i < messages.length; i++) at = writeFrame(out, at, messages[i]!, lengths[i]!);
+  for (let i = 0; i < parts.length; i += 3) {
+    const head = parts[i]!;
+    const body = parts[i + 1]!;
+    const tail = parts[i + 2]!;
+    at = writeHeader(out, at, head.length + body.length + tail.length);
+    at += head.copy(out, at);
+    at += body.copy(out, at);
+    at += tail.copy(out, at);
+  }
   return out;
 }
 
@@ -64,10 +76,34 @@ function tcpSocketOf(socket: WebSocket): Socket | null {
   return (socket as unknown as { _socket?: Socket })._socket ?? null;
 }
 
-/** A socket's messages not written yet (each its parts), and their size framed. */
-interface Queued {
-  messages: Array<readonly Buffer[]>;
-  bytes: number;
+/**
+ * One WebSocket's way out, made once per socket and kept by each of its subscriptions, so that a
+ * message costs no lookup: the TCP socket its frames are written on (null where `ws` must frame
+ * them), and the messages queued for it in this turn, each as three parts (a message is
+ * `head`, `body`, `tail` in a row: the hub's are the subscription's envelope, the payload shared
+ * by every subscriber of a selection, and the closing brace).
+ */
+export class Outlet {
+  /** Parts of the messages queued this turn, three a message; empty when nothing is queued. */
+  readonly parts: Buffer[] = [];
+  /** Their size framed. */
+  bytes = 0;
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly tcp: Socket | null,
+  ) {}
+
+  /** Bytes written and not yet taken by the kernel, plus those queued: what the reader is behind by. */
+  get backlog(): number {
+    return (this.tcp ? this.tcp.writableLength : this.socket.bufferedAmount) + this.bytes;
+  }
+
+  /** The TCP socket, while frames may be written on it. */
+  get raw(): Socket | null {
+    const tcp = this.tcp;
+    return tcp !== null && tcp.writable && !tcp.destroyed ? tcp : null;
+  }
 }
 
 /**
@@ -81,75 +117,83 @@ interface Queued {
  * what one costs alone (bare sockets: 4.3 to 4.9 µs a message against 12 to 17). Nothing waits
  * for a timer: a message sent alone in its turn leaves at the end of that turn.
  *
+ * A message costs no lookup and no allocation but its frame: a socket's state is its `Outlet`,
+ * kept by the subscriber, and the sockets with something queued are a list.
+ *
  * Order on the wire is call order for the hub's messages of a socket; before anything else is
  * written on a socket for a subscription (its error and `complete`, which graphql-ws writes
- * through `ws`), the hub calls `flush(socket)`. A compressed socket's messages go through
- * `ws` at once, uncoalesced, in call order.
+ * through `ws`), the hub calls `flush`. A compressed socket's messages go through `ws` at once,
+ * uncoalesced, in call order.
  */
 export class SocketOutbox {
-  private readonly queued = new Map<WebSocket, Queued>();
-  private readonly tcp = new WeakMap<WebSocket, Socket | null>();
+  private readonly outlets = new WeakMap<WebSocket, Outlet>();
+  /** Outlets with messages queued, each once, in the order they got their first. */
+  private pending: Outlet[] = [];
   private scheduled: NodeJS.Immediate | undefined;
+  private readonly flushAllNow = (): void => {
+    this.scheduled = undefined;
+    this.flushAll();
+  };
 
   /** `onWrites(n)`: n writes carrying subscription messages went to sockets. */
   constructor(private readonly onWrites?: (n: number) => void) {}
 
-  /** Queues one text message made of `parts` for `socket`. */
-  send(socket: WebSocket, parts: readonly Buffer[]): void {
-    if (!this.rawSocketOf(socket)) {
-      socket.send(Buffer.concat(parts), { binary: false });
+  /** The socket's outlet (the same one for every subscription of the socket). */
+  outlet(socket: WebSocket): Outlet {
+    let o = this.outlets.get(socket);
+    if (!o) this.outlets.set(socket, (o = new Outlet(socket, tcpSocketOf(socket))));
+    return o;
+  }
+
+  /** Queues one text message, `head`, `body` and `tail` in a row, for the outlet's socket. */
+  send(outlet: Outlet, head: Buffer, body: Buffer, tail: Buffer): void {
+    if (outlet.raw === null) {
+      outlet.socket.send(Buffer.concat([head, body, tail]), { binary: false });
       this.onWrites?.(1);
       return;
     }
-    // Framed when written: one buffer a socket, one copy of each part.
-    const length = sizeOf(parts);
-    const framed = headLength(length) + length;
-    const q = this.queued.get(socket);
-    if (q) {
-      q.messages.push(parts);
-      q.bytes += framed;
-    } else {
-      this.queued.set(socket, { messages: [parts], bytes: framed });
-    }
-    this.scheduled ??= setImmediate(() => {
-      this.scheduled = undefined;
-      this.flushAll();
-    });
+    const parts = outlet.parts;
+    if (parts.length === 0) this.pending.push(outlet);
+    parts.push(head, body, tail);
+    const length = head.length + body.length + tail.length;
+    outlet.bytes += headLength(length) + length;
+    this.scheduled ??= setImmediate(this.flushAllNow);
   }
 
   /** Bytes queued for `socket` and not written yet. */
   bytesQueued(socket: WebSocket): number {
-    return this.queued.get(socket)?.bytes ?? 0;
+    return this.outlets.get(socket)?.bytes ?? 0;
   }
 
-  /** Writes what is queued for `socket` now. */
-  flush(socket: WebSocket): void {
-    const q = this.queued.get(socket);
-    if (!q) return;
-    this.queued.delete(socket);
-    if (this.write(socket, q)) this.onWrites?.(1);
+  /** Writes what is queued for the outlet's socket now. */
+  flush(outlet: Outlet): void {
+    if (outlet.parts.length === 0) return;
+    if (this.write(outlet)) this.onWrites?.(1);
   }
 
   /** Writes every socket's queue, one write a socket. */
   flushAll(): void {
-    if (this.queued.size === 0) return;
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
     let writes = 0;
-    for (const [socket, q] of this.queued) if (this.write(socket, q)) writes++;
-    this.queued.clear();
+    for (let i = 0; i < pending.length; i++) if (this.write(pending[i]!)) writes++;
     if (writes > 0) this.onWrites?.(writes);
   }
 
-  /** The TCP socket under an open, uncompressed WebSocket, or undefined. */
-  private rawSocketOf(socket: WebSocket): Socket | undefined {
-    let raw = this.tcp.get(socket);
-    if (raw === undefined) this.tcp.set(socket, (raw = tcpSocketOf(socket)));
-    return raw && raw.writable && !raw.destroyed ? raw : undefined;
-  }
-
-  private write(socket: WebSocket, q: Queued): boolean {
-    const raw = this.rawSocketOf(socket);
-    if (!raw || socket.readyState !== socket.OPEN) return false; // closing or closed meanwhile: nothing more may follow its close frame
-    raw.write(textFrames(q.messages));
-    return true;
+  /** Writes the outlet's queue as one buffer of frames and empties it; false if it could not be written. */
+  private write(outlet: Outlet): boolean {
+    const parts = outlet.parts;
+    if (parts.length === 0) return false; // flushed on its own since it was listed
+    const raw = outlet.raw;
+    let written = false;
+    // Closing or closed meanwhile: nothing more may follow its close frame.
+    if (raw !== null && outlet.socket.readyState === 1 /* OPEN */) {
+      raw.write(textFrames(parts, outlet.bytes));
+      written = true;
+    }
+    parts.length = 0;
+    outlet.bytes = 0;
+    return written;
   }
 }

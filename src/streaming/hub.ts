@@ -13,7 +13,7 @@ import { PushIterator } from '../pubsub/push-iterator';
 import type { Severity } from '../schema/common/enums';
 import { dashboardAt, type DashboardData } from '../store/live-queries';
 import { findEvents, type EventQuery } from '../store/read-queries';
-import { SocketOutbox } from './frames';
+import { SocketOutbox, type Outlet } from './frames';
 import type { Queryable } from '../store';
 import type { StoredEvent } from '../store/activity-store';
 
@@ -36,6 +36,8 @@ interface Selection {
 
 interface Subscriber {
   target: SocketTarget;
+  /** The socket's way out, shared by the socket's subscriptions. */
+  outlet: Outlet;
   /** `{"id":…,"type":"next","payload":` for this subscription. */
   prefix: Buffer;
   selection: Selection;
@@ -151,6 +153,7 @@ export class StreamHub {
     const key = `${seesAll ? 'A' : 'U'}|${print(info.operation)}|${fragments.map((f) => print(f)).join('|')}|${JSON.stringify(info.variableValues)}`;
     const sub: Subscriber = {
       target,
+      outlet: this.outbox.outlet(target.socket),
       prefix: Buffer.from(`{"id":${JSON.stringify(target.id)},"type":"next","payload":`),
       selection: { key, schema: info.schema, document, variableValues: info.variableValues, operationName: info.operation.name?.value },
       context,
@@ -339,14 +342,14 @@ export class StreamHub {
 
   private send(sub: Subscriber, payload: Buffer): boolean {
     if (sub.ended) return false;
-    const socket = sub.target.socket;
-    if (socket.readyState !== WebSocket.OPEN) return false;
-    if (socket.bufferedAmount + this.outbox.bytesQueued(socket) > this.o.maxBufferedBytes) {
+    const outlet = sub.outlet;
+    if (outlet.socket.readyState !== WebSocket.OPEN) return false;
+    if (outlet.backlog > this.o.maxBufferedBytes) {
       const resume = 'lastSeq' in sub ? encodeCursor('ev', (sub as EventSubscriber).lastSeq) : '';
       this.end(sub, slowConsumer(resume));
       return false;
     }
-    this.outbox.send(socket, [sub.prefix, payload, SUFFIX]);
+    this.outbox.send(outlet, sub.prefix, payload, SUFFIX);
     return true;
   }
 
@@ -357,7 +360,7 @@ export class StreamHub {
     this.removeEventSubscriber(sub as EventSubscriber);
     this.alerts.delete(sub as AlertSubscriber);
     // graphql-ws writes the error and `complete` through ws: what was queued goes first.
-    this.outbox.flush(sub.target.socket);
+    this.outbox.flush(sub.outlet);
     sub.control.push(new SubscriptionEnd(error));
     sub.control.end();
   }
@@ -370,7 +373,7 @@ export class StreamHub {
     const subs = this.bySocket.get(socket);
     if (!subs) return;
     const payload = JSON.stringify({ errors: [maskError(error.toJSON(), this.o.development)] });
-    this.outbox.flush(socket);
+    this.outbox.flush(this.outbox.outlet(socket));
     for (const sub of subs) {
       if (sub.ended) continue;
       if (socket.readyState === WebSocket.OPEN) {

@@ -1,7 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import { textFrames } from '../../src/streaming/frames';
+import { framedSize, textFrames } from '../../src/streaming/frames';
 
-const textFrame = (parts: readonly Buffer[]) => textFrames([parts]);
 
 // ws's frame parser (exported by ws, not declared by its types).
 const { Receiver } = require('ws') as { Receiver: new (options: { isServer: boolean }) => EventEmitter & { write(chunk: Buffer): void } };
@@ -29,14 +28,16 @@ describe('textFrames', () => {
   ])('frames %s as one text message that a WebSocket client reads back', (_name, size) => {
     const payload = Buffer.from(`{"data":"${'x'.repeat(size - 11)}"}`);
     const parts = [Buffer.from('{"id":"7",'), payload, Buffer.from('}')];
-    const frame = textFrame(parts);
+    const frame = textFrames(parts);
+    expect(framedSize(parts)).toBe(frame.length);
     const length = parts.reduce((n, p) => n + p.length, 0);
     expect(frame.length).toBe(length + (length < 126 ? 2 : length < 65_536 ? 4 : 10));
     expect(decode(frame)).toEqual([{ text: Buffer.concat(parts).toString('utf8'), binary: false }]);
   });
 
   it('frames multi-byte text byte for byte, and consecutive frames as consecutive messages', () => {
-    const both = textFrames([[Buffer.from('{"t":"ünïcødé ✓"}')], [Buffer.from('{"n":'), Buffer.from('2'), Buffer.from('}')]]);
+    const empty = Buffer.alloc(0);
+    const both = textFrames([Buffer.from('{"t":"ünïcødé ✓"}'), empty, empty, Buffer.from('{"n":'), Buffer.from('2'), Buffer.from('}')]);
     expect(decode(both)).toEqual([
       { text: '{"t":"ünïcødé ✓"}', binary: false },
       { text: '{"n":2}', binary: false },

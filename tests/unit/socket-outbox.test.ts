@@ -20,13 +20,16 @@ function fakeSocket(extensions = '') {
     OPEN: 1,
     readyState: 1,
     extensions,
-    _socket: { writable: true, destroyed: false, write: (b: Buffer) => void log.push({ via: 'tcp', bytes: b }) },
+    _socket: { writable: true, destroyed: false, writableLength: 5, write: (b: Buffer) => void log.push({ via: 'tcp', bytes: b }) },
     send: (b: Buffer | string) => void log.push({ via: 'ws', bytes: Buffer.from(b) }),
   };
   return { socket: socket as unknown as WebSocket, state: socket, log };
 }
 
-const msg = (s: string) => [Buffer.from(s)];
+const empty = Buffer.alloc(0);
+const brace = Buffer.from('}');
+/** Queues `text` as one message, split in the outbox's three parts. */
+const send = (outbox: SocketOutbox, socket: WebSocket, text: string) => outbox.send(outbox.outlet(socket), Buffer.from(text.slice(0, -1)), empty, brace);
 const turn = () => new Promise((r) => setImmediate(r));
 
 describe('SocketOutbox', () => {
@@ -35,12 +38,13 @@ describe('SocketOutbox', () => {
     const outbox = new SocketOutbox((n) => writes.push(n));
     const a = fakeSocket();
     const b = fakeSocket();
-    outbox.send(a.socket, msg('{"n":1}'));
-    outbox.send(b.socket, msg('{"n":"b"}'));
-    outbox.send(a.socket, [Buffer.from('{"n":'), Buffer.from('2}')]);
-    outbox.send(a.socket, msg('{"n":3}'));
+    send(outbox, a.socket, '{"n":1}');
+    send(outbox, b.socket, '{"n":"b"}');
+    outbox.send(outbox.outlet(a.socket), Buffer.from('{"n":'), Buffer.from('2'), brace);
+    send(outbox, a.socket, '{"n":3}');
     expect(a.log).toEqual([]);
     expect(outbox.bytesQueued(a.socket)).toBe(3 * (2 + 7));
+    expect(outbox.outlet(a.socket).backlog).toBe(3 * (2 + 7) + 5); // and what the TCP socket holds
     await turn();
     expect(a.log).toHaveLength(1);
     expect(decode(a.log[0]!.bytes)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
@@ -49,32 +53,41 @@ describe('SocketOutbox', () => {
     expect(outbox.bytesQueued(a.socket)).toBe(0);
 
     // A later turn is a write of its own.
-    outbox.send(a.socket, msg('{"n":4}'));
+    send(outbox, a.socket, '{"n":4}');
     await turn();
     expect(a.log.map((w) => decode(w.bytes))).toEqual([['{"n":1}', '{"n":2}', '{"n":3}'], ['{"n":4}']]);
     expect(writes).toEqual([2, 1]);
   });
 
   it('flushes one socket at once, so what is written on it next comes after', async () => {
-    const outbox = new SocketOutbox();
+    const writes: number[] = [];
+    const outbox = new SocketOutbox((n) => writes.push(n));
     const a = fakeSocket();
     const b = fakeSocket();
-    outbox.send(a.socket, msg('{"n":1}'));
-    outbox.send(b.socket, msg('{"n":"b"}'));
-    outbox.flush(a.socket);
+    send(outbox, a.socket, '{"n":1}');
+    send(outbox, b.socket, '{"n":"b"}');
+    outbox.flush(outbox.outlet(a.socket));
     a.socket.send('{"type":"complete"}');
     expect(a.log.map((w) => w.via)).toEqual(['tcp', 'ws']);
     expect(decode(a.log[0]!.bytes)).toEqual(['{"n":1}']);
     expect(b.log).toEqual([]);
     await turn();
-    expect(a.log).toHaveLength(2);
+    expect(a.log).toHaveLength(2); // nothing more for the socket flushed on its own
     expect(b.log).toHaveLength(1);
+    expect(writes).toEqual([1, 1]);
+  });
+
+  it('keeps one outlet a socket, for every subscription of the socket', () => {
+    const outbox = new SocketOutbox();
+    const a = fakeSocket();
+    expect(outbox.outlet(a.socket)).toBe(outbox.outlet(a.socket));
+    expect(outbox.outlet(a.socket)).not.toBe(outbox.outlet(fakeSocket().socket));
   });
 
   it("sends through ws at once on a compressed socket, after what was queued", () => {
     const outbox = new SocketOutbox();
     const c = fakeSocket('permessage-deflate');
-    outbox.send(c.socket, msg('{"n":1}'));
+    send(outbox, c.socket, '{"n":1}');
     expect(c.log.map((w) => [w.via, w.bytes.toString()])).toEqual([['ws', '{"n":1}']]);
     expect(outbox.bytesQueued(c.socket)).toBe(0);
   });
@@ -83,10 +96,11 @@ describe('SocketOutbox', () => {
     const writes: number[] = [];
     const outbox = new SocketOutbox((n) => writes.push(n));
     const a = fakeSocket();
-    outbox.send(a.socket, msg('{"n":1}'));
+    send(outbox, a.socket, '{"n":1}');
     a.state.readyState = 2; // CLOSING: its close frame is on the way, nothing may follow it
     await turn();
     expect(a.log).toEqual([]);
     expect(writes).toEqual([]);
+    expect(outbox.bytesQueued(a.socket)).toBe(0);
   });
 });
