@@ -415,6 +415,7 @@ async function withSplitGateway(label: string, f: (url: string, pid: number, db:
  */
 async function fanout(): Promise<void> {
   const n = Number(values.subscribers);
+  let steadyMicros = 0;
   await withSplitGateway('fanout', async (url, pid) => {
     const rssBefore = rssMb(pid);
     const subs = await subscribers(url, n, 'count', 0);
@@ -437,6 +438,7 @@ async function fanout(): Promise<void> {
       return { rate, cpu, delivered, writes, micros: (cpu / Math.max(1, delivered)) * 1e6, active: await metric(url, 'subscriptions_active') };
     };
     const steady = await phase(base);
+    steadyMicros = steady.micros;
     const fast = await phase(base * 4);
     const s = await subs.stop();
     row('5 fan-out', `gateway RSS with ${s.connected} subscribers`, rssIdle, 'MB', `${r2(rssBefore)} MB before they connected`);
@@ -449,16 +451,23 @@ async function fanout(): Promise<void> {
     ratio(`CPU µs per delivered message, ${steady.rate} events/s`, steady.micros, 10, false);
     ratio(`CPU µs per delivered message, ${fast.rate} events/s`, fast.micros, 10, false);
   });
-  // Reference: the same number of sockets and messages a second through a bare `ws` server.
-  const port = await freePort();
+  // References: the same number of sockets and messages a second through a bare `ws` server, and
+  // as plain TCP writes of the same frames (the floor of one write a message).
   const rate = Math.max(1, Math.round(50_000 / n));
-  const server = start(compiled('raw-fanout'), {}, ['server', String(port), String(n), String(rate), String(SECONDS)]);
-  await until(async () => (server.output().includes('ready') ? true : undefined), 30_000, 'the raw fan-out server');
-  const clients = start(compiled('raw-fanout'), {}, ['clients', String(port), String(n)]);
-  await new Promise((r) => server.child.once('exit', r));
-  await clients.stop();
-  const raw = JSON.parse(server.output().trim().split('\n').at(-1)!) as { sent: number; cpuMicrosPerMessage: number };
-  row('5 fan-out', 'bare ws server, pre-serialized message (reference)', raw.cpuMicrosPerMessage, 'µs', `CPU per message sent, ${raw.sent} sent to ${n} sockets`);
+  const bare = async (kind: 'ws' | 'tcp'): Promise<{ sent: number; cpuMicrosPerMessage: number }> => {
+    await settle();
+    const port = await freePort();
+    const server = start(compiled('raw-fanout'), {}, ['server', String(port), String(n), String(rate), String(SECONDS), kind]);
+    await until(async () => (server.output().includes('ready') ? true : undefined), 30_000, `the raw fan-out server (${kind})`);
+    const clients = start(compiled('raw-fanout'), {}, ['clients', String(port), String(n), kind]);
+    await new Promise((r) => server.child.once('exit', r));
+    await clients.stop();
+    return JSON.parse(server.output().trim().split('\n').at(-1)!) as { sent: number; cpuMicrosPerMessage: number };
+  };
+  const ws = await bare('ws');
+  row('5 fan-out', 'bare ws server, pre-serialized message (reference)', ws.cpuMicrosPerMessage, 'µs', `CPU per message sent, ${ws.sent} sent to ${n} sockets; the gateway at ${rate} events/s ${r2(steadyMicros / ws.cpuMicrosPerMessage)} of it`);
+  const tcp = await bare('tcp');
+  row('5 fan-out', 'plain TCP write of the framed message (floor)', tcp.cpuMicrosPerMessage, 'µs', `CPU per write, one a message, ${tcp.sent} to ${n} sockets, no WebSocket library; the gateway at ${rate} events/s ${r2(steadyMicros / tcp.cpuMicrosPerMessage)} of it`);
 }
 
 /** Scenario 6: processedEvents(first: 100) with user fields over a populated store. */

@@ -37,6 +37,10 @@ describe('the benchmark harness', () => {
     const fanned = results.rows.filter((r) => r.figure.startsWith('delivered, '));
     expect(fanned).toHaveLength(2);
     expect(fanned.every((r) => r.value > 0)).toBe(true);
+    // and measured its two references: the bare ws server and the plain TCP write floor.
+    const references5 = results.rows.filter((r) => r.scenario.startsWith('5') && /^(bare ws server|plain TCP write)/.test(r.figure));
+    expect(references5).toHaveLength(2);
+    expect(references5.every((r) => r.value > 0)).toBe(true);
     expect(results.ratios.length).toBeGreaterThanOrEqual(12);
   }, 300_000);
 });
