@@ -467,6 +467,18 @@ async function fanout(): Promise<void> {
   const ws = await bare('ws');
   row('5 fan-out', 'bare ws server, pre-serialized message (reference)', ws.cpuMicrosPerMessage, 'µs', `CPU per message sent, ${ws.sent} sent to ${n} sockets; the gateway at ${rate} events/s ${r2(steadyMicros / ws.cpuMicrosPerMessage)} of it`);
   const tcp = await bare('tcp');
+  // The issue's yardstick: a plain graphql-ws and type-graphql server executing the subscription
+  // for every subscriber, at a fifth of the rate (it spends several times as much per message).
+  await settle();
+  const plainPort = await freePort();
+  const plainRate = Math.max(1, Math.round(rate / 5));
+  const plainServer = start(compiled('plain-subscriptions'), {}, [String(plainPort), String(n), String(plainRate), String(SECONDS)]);
+  await until(async () => (plainServer.output().includes('ready') ? true : undefined), 30_000, 'the plain subscription server');
+  const plainClients = start(compiled('subscribers'), {}, [`http://127.0.0.1:${plainPort}`, SERVICE, String(n), 'count', '0']);
+  await new Promise((r) => plainServer.child.once('exit', r));
+  await plainClients.stop();
+  const plain = JSON.parse(plainServer.output().trim().split('\n').at(-1)!) as { delivered: number; cpuMicrosPerMessage: number };
+  row('5 fan-out', 'plain graphql-ws + type-graphql server, executing per subscriber (reference)', plain.cpuMicrosPerMessage, 'µs', `CPU per delivered message, ${plain.delivered} delivered at ${plainRate} events/s to ${n} subscribers; the gateway at ${rate} events/s ${r2(steadyMicros / plain.cpuMicrosPerMessage)} of it`);
   row('5 fan-out', 'plain TCP write of the framed message (floor)', tcp.cpuMicrosPerMessage, 'µs', `CPU per write, one a message, ${tcp.sent} to ${n} sockets, no WebSocket library; the gateway at ${rate} events/s ${r2(steadyMicros / tcp.cpuMicrosPerMessage)} of it`);
 }
 
