@@ -277,6 +277,16 @@ export class App {
         this.metrics.registry.registerMetric(
           new Gauge({ name: 'subscriptions_active', help: 'Live subscriptions on this instance', registers: [], collect() { this.set(streamHub.subscriberCount); } }),
         );
+        this.metrics.registry.registerMetric(
+          new Gauge({
+            name: 'subscription_selections',
+            help: 'Distinct selections among live subscriptions: a message is rendered once per selection it goes to',
+            registers: [],
+            collect() {
+              this.set(streamHub.selectionCount);
+            },
+          }),
+        );
         started.push({ name: 'hub', stop: async () => { deliverLocally = undefined; sequencer.stop(); streamHub.stop(); } });
         if (config.roles.has('processor')) {
           const local = this.metrics.counter('subscription_events_local_total', "Processed events handed to this instance's subscribers by its own processor, ahead of the processed topic");

@@ -15,7 +15,7 @@ import type WebSocket from 'ws';
  * permessage-deflate `ws` writes every frame synchronously in call order (its sender queues only
  * while compressing or reading a Blob, and the gateway sends neither), so a frame written on the
  * TCP socket lands between `ws`'s own frames where it was written. `bufferedAmount` still counts
- * it (it reads the TCP socket's buffer). Elsewhere `rawSocketOf` is undefined and the message
+ * it (it reads the TCP socket's buffer). Elsewhere an `Outlet` has no TCP socket and the message
  * goes through `socket.send`.
  */
 
@@ -58,17 +58,28 @@ export function framedSize(parts: readonly Buffer[]): number {
 export function textFrames(parts: readonly Buffer[], bytes = framedSize(parts)): Buffer {
   const out = Buffer.allocUnsafe(bytes);
   let at = 0;
-  for (let i = 0; i < parts.length; i += 3) {
-    const head = parts[i]!;
-    const body = parts[i + 1]!;
-    const tail = parts[i + 2]!;
-    at = writeHeader(out, at, head.length + body.length + tail.length);
-    at += head.copy(out, at);
-    at += body.copy(out, at);
-    at += tail.copy(out, at);
-  }
+  for (let i = 0; i < parts.length; i += 3) at = putFrame(out, at, parts[i]!, parts[i + 1]!, parts[i + 2]!);
   return out;
 }
+
+/** Writes the text frame of the message `head`, `body`, `tail` at `at`; returns where it ends. */
+function putFrame(out: Buffer, at: number, head: Buffer, body: Buffer, tail: Buffer): number {
+  at = writeHeader(out, at, head.length + body.length + tail.length);
+  out.set(head, at);
+  at += head.length;
+  out.set(body, at);
+  at += body.length;
+  out.set(tail, at);
+  return at + tail.length;
+}
+
+/**
+ * The size of the buffer the outbox frames a socket's messages in. A write the kernel takes whole
+ * leaves it free for the next: framing every write into fresh memory cost about 1.6 µs more a
+ * write on the development machine (bare loopback sockets, 10,000 of them: 11.4 to 11.9 µs a write
+ * against 9.9 to 10.2), mostly the kernel's and the allocator's work for new pages.
+ */
+const SCRATCH_BYTES = 64 * 1024;
 
 /** The TCP socket under an uncompressed WebSocket (its extensions are settled in the handshake), or null. */
 function tcpSocketOf(socket: WebSocket): Socket | null {
@@ -79,30 +90,42 @@ function tcpSocketOf(socket: WebSocket): Socket | null {
 /**
  * One WebSocket's way out, made once per socket and kept by each of its subscriptions, so that a
  * message costs no lookup: the TCP socket its frames are written on (null where `ws` must frame
- * them), and the messages queued for it in this turn, each as three parts (a message is
- * `head`, `body`, `tail` in a row: the hub's are the subscription's envelope, the payload shared
- * by every subscriber of a selection, and the closing brace).
+ * them), and the messages queued for it in this turn. A message is three parts in a row, `head`,
+ * `body` and `tail` (the hub's are the subscription's envelope, the payload shared by every
+ * subscriber of a selection, and the closing brace); the first queued is kept in fields of its
+ * own, the usual case of one message a turn, any further ones in `more`.
  */
 export class Outlet {
-  /** Parts of the messages queued this turn, three a message; empty when nothing is queued. */
-  readonly parts: Buffer[] = [];
-  /** Their size framed. */
+  head: Buffer | null = null;
+  body: Buffer | null = null;
+  tail: Buffer | null = null;
+  /** The parts of the messages queued after the first, three a message. */
+  more: Buffer[] | null = null;
+  /** The size of the queued messages framed; 0 when nothing is queued. */
   bytes = 0;
 
   constructor(
     readonly socket: WebSocket,
-    private readonly tcp: Socket | null,
+    /** The TCP socket under the WebSocket, or null where `ws` frames the messages (compression). */
+    readonly tcp: Socket | null,
   ) {}
 
   /** Bytes written and not yet taken by the kernel, plus those queued: what the reader is behind by. */
   get backlog(): number {
-    return (this.tcp ? this.tcp.writableLength : this.socket.bufferedAmount) + this.bytes;
+    return (this.tcp !== null ? this.tcp.writableLength : this.socket.bufferedAmount) + this.bytes;
   }
 
-  /** The TCP socket, while frames may be written on it. */
-  get raw(): Socket | null {
-    const tcp = this.tcp;
-    return tcp !== null && tcp.writable && !tcp.destroyed ? tcp : null;
+  /** Writes the queued messages' frames into `out` (at least `bytes` long), from its start. */
+  frameInto(out: Buffer): void {
+    let at = putFrame(out, 0, this.head!, this.body!, this.tail!);
+    const more = this.more;
+    if (more !== null) for (let i = 0; i < more.length; i += 3) at = putFrame(out, at, more[i]!, more[i + 1]!, more[i + 2]!);
+  }
+
+  clear(): void {
+    this.head = this.body = this.tail = null;
+    this.more = null;
+    this.bytes = 0;
   }
 }
 
@@ -130,6 +153,8 @@ export class SocketOutbox {
   /** Outlets with messages queued, each once, in the order they got their first. */
   private pending: Outlet[] = [];
   private scheduled: NodeJS.Immediate | undefined;
+  /** Where writes are framed, reused while the kernel takes each write whole (see `write`). */
+  private scratch: Buffer | undefined;
   private readonly flushAllNow = (): void => {
     this.scheduled = undefined;
     this.flushAll();
@@ -147,15 +172,22 @@ export class SocketOutbox {
 
   /** Queues one text message, `head`, `body` and `tail` in a row, for the outlet's socket. */
   send(outlet: Outlet, head: Buffer, body: Buffer, tail: Buffer): void {
-    if (outlet.raw === null) {
+    if (outlet.tcp === null) {
       outlet.socket.send(Buffer.concat([head, body, tail]), { binary: false });
       this.onWrites?.(1);
       return;
     }
-    const parts = outlet.parts;
-    if (parts.length === 0) this.pending.push(outlet);
-    parts.push(head, body, tail);
     const length = head.length + body.length + tail.length;
+    if (outlet.bytes === 0) {
+      this.pending.push(outlet);
+      outlet.head = head;
+      outlet.body = body;
+      outlet.tail = tail;
+    } else if (outlet.more === null) {
+      outlet.more = [head, body, tail];
+    } else {
+      outlet.more.push(head, body, tail);
+    }
     outlet.bytes += headLength(length) + length;
     this.scheduled ??= setImmediate(this.flushAllNow);
   }
@@ -167,7 +199,6 @@ export class SocketOutbox {
 
   /** Writes what is queued for the outlet's socket now. */
   flush(outlet: Outlet): void {
-    if (outlet.parts.length === 0) return;
     if (this.write(outlet)) this.onWrites?.(1);
   }
 
@@ -181,19 +212,28 @@ export class SocketOutbox {
     if (writes > 0) this.onWrites?.(writes);
   }
 
-  /** Writes the outlet's queue as one buffer of frames and empties it; false if it could not be written. */
+  /** Writes the outlet's queue as one buffer of frames and empties it; false if nothing was written. */
   private write(outlet: Outlet): boolean {
-    const parts = outlet.parts;
-    if (parts.length === 0) return false; // flushed on its own since it was listed
-    const raw = outlet.raw;
-    let written = false;
+    const bytes = outlet.bytes;
+    if (bytes === 0) return false; // nothing queued, or flushed on its own since it was listed
+    const tcp = outlet.tcp!;
     // Closing or closed meanwhile: nothing more may follow its close frame.
-    if (raw !== null && outlet.socket.readyState === 1 /* OPEN */) {
-      raw.write(textFrames(parts, outlet.bytes));
-      written = true;
+    const open = outlet.socket.readyState === 1 /* OPEN */ && tcp.writable;
+    if (open) {
+      if (bytes > SCRATCH_BYTES) {
+        const out = Buffer.allocUnsafe(bytes);
+        outlet.frameInto(out);
+        tcp.write(out);
+      } else {
+        const scratch = (this.scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES));
+        outlet.frameInto(scratch);
+        tcp.write(scratch.subarray(0, bytes));
+        // Still held by the socket (the kernel took less than all of it, or earlier writes wait):
+        // those bytes must stay as they are, so the next write frames into a new buffer.
+        if (tcp.writableLength > 0) this.scratch = undefined;
+      }
     }
-    parts.length = 0;
-    outlet.bytes = 0;
-    return written;
+    outlet.clear();
+    return open;
   }
 }

@@ -25,9 +25,15 @@ export class SubscriptionEnd {
   constructor(readonly error: ClientError) {}
 }
 
-/** A subscription's selection: subscribers with equal keys receive byte-identical payloads. */
+/**
+ * A subscription's selection: subscribers with equal keys receive byte-identical payloads. The hub
+ * keeps one object per key while any subscription has it, so a delivery groups subscribers by the
+ * object, not by its key.
+ */
 interface Selection {
   key: string;
+  /** Subscriptions that have it. */
+  users: number;
   schema: GraphQLSchema;
   document: DocumentNode;
   variableValues: Record<string, unknown>;
@@ -126,6 +132,7 @@ export class StreamHub {
   private readonly tickers = new Map<number, Ticker>();
   private readonly bySocket = new WeakMap<WebSocket, Set<Subscriber>>();
   private readonly seenAlerts = new Lru<string, true>(10_000);
+  private readonly selections = new Map<string, Selection>();
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly log: Logger;
@@ -136,6 +143,11 @@ export class StreamHub {
     this.outbox = new SocketOutbox(o.onWrites);
   }
 
+  /** Distinct selections among live subscriptions. */
+  get selectionCount(): number {
+    return this.selections.size;
+  }
+
   get subscriberCount(): number {
     let n = this.events.size + this.alerts.size;
     for (const t of this.tickers.values()) n += t.subscribers.size;
@@ -143,6 +155,18 @@ export class StreamHub {
   }
 
   // ---- subscribing -------------------------------------------------------------------------
+
+  /** The one selection object of `key`, made by `make` if no subscription has it now. */
+  private selectionOf(key: string, make: () => Omit<Selection, 'key' | 'users'>): Selection {
+    let selection = this.selections.get(key);
+    if (!selection) this.selections.set(key, (selection = { key, users: 0, ...make() }));
+    selection.users++;
+    return selection;
+  }
+
+  private release(selection: Selection): void {
+    if (--selection.users === 0 && this.selections.get(selection.key) === selection) this.selections.delete(selection.key);
+  }
 
   private base(context: GatewayContext, info: GraphQLResolveInfo, remove: () => void): Subscriber {
     const target = context.ws;
@@ -155,13 +179,14 @@ export class StreamHub {
       target,
       outlet: this.outbox.outlet(target.socket),
       prefix: Buffer.from(`{"id":${JSON.stringify(target.id)},"type":"next","payload":`),
-      selection: { key, schema: info.schema, document, variableValues: info.variableValues, operationName: info.operation.name?.value },
+      selection: this.selectionOf(key, () => ({ schema: info.schema, document, variableValues: info.variableValues, operationName: info.operation.name?.value })),
       context,
       ended: false,
       control: new PushIterator<unknown>({
         capacity: 2,
         onClose: () => {
           sub.ended = true;
+          this.release(sub.selection);
           remove();
           this.bySocket.get(target.socket)?.delete(sub);
         },
@@ -284,9 +309,7 @@ export class StreamHub {
     if (own) for (const sub of own) this.consider(sub, e, live);
     for (const sub of this.eventsAnyUser) this.consider(sub, e, live);
     if (live.length === 0) return;
-    await this.deliver(live, e, (sub) => {
-      (sub as EventSubscriber).lastSeq = e.seq;
-    });
+    await this.deliver(live, e, e.seq);
   }
 
   /** Adds `sub` to `live` if `e` is for it and it is live; queues `e` for it if it is catching up. */
@@ -300,22 +323,32 @@ export class StreamHub {
     if (e.seq > sub.lastSeq) live.push(sub);
   }
 
-  /** Renders `root` once per selection group and writes it to every subscriber of the group. */
-  private async deliver(subs: Subscriber[], root: unknown, sent?: (sub: Subscriber) => void): Promise<void> {
-    const groups = new Map<string, Subscriber[]>();
+  /**
+   * Renders `root` once per selection group and writes it to every subscriber of the group; with
+   * `seq` (an event's), each subscriber it was sent to has it as its last.
+   */
+  private async deliver(subs: Subscriber[], root: unknown, seq?: number): Promise<void> {
+    // Subscribers of one selection mostly come in a row: the map is asked only where it changes.
+    const groups = new Map<Selection, Subscriber[]>();
+    let selection: Selection | undefined;
+    let group: Subscriber[] = [];
     for (const s of subs) {
-      const g = groups.get(s.selection.key);
-      if (g) g.push(s);
-      else groups.set(s.selection.key, [s]);
+      if (s.selection !== selection) {
+        selection = s.selection;
+        const g = groups.get(selection);
+        if (g) group = g;
+        else groups.set(selection, (group = []));
+      }
+      group.push(s);
     }
     let delivered = 0;
     await Promise.all(
-      [...groups.values()].map(async (group) => {
-        const payload = await this.render(group[0]!, root);
-        for (const s of group) {
+      [...groups.values()].map(async (members) => {
+        const payload = await this.render(members[0]!, root);
+        for (const s of members) {
           if (this.send(s, payload)) {
             delivered++;
-            sent?.(s);
+            if (seq !== undefined) (s as EventSubscriber).lastSeq = seq;
           }
         }
       }),

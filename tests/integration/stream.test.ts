@@ -114,6 +114,41 @@ describe('writes per socket', () => {
   });
 });
 
+describe('selections', () => {
+  it('renders an event once per distinct selection, and forgets a selection when its last subscription ends', async () => {
+    const g = await startGateway(leftovers);
+    const gauge = async () => {
+      const text = await (await fetch(`${g.url}/metrics`)).text();
+      return Number(/^subscription_selections (\d+)$/m.exec(text)?.[1]);
+    };
+    const SHORT = 'subscription { eventProcessed { eventId pageUrl } }';
+    // Two users with the same selection share it; an analyst (who may see everything) and another
+    // selection of the same user each have one of their own.
+    const a = collect(wsClient(leftovers, g.url, token('sel-a')), SUB);
+    const b = collect(wsClient(leftovers, g.url, token('sel-b')), SUB);
+    const analyst = collect(wsClient(leftovers, g.url, token('sel-ana', ['analyst'])), SUB);
+    const short = collect(wsClient(leftovers, g.url, token('sel-a')), SHORT);
+    await waitFor(() => (g.app.hubSubscribers() >= 4 ? true : undefined));
+    expect(await gauge()).toBe(3);
+    await graphql(g.url, RECORD_MANY, { inputs: [{ type: 'PAGE_VIEW', pageUrl: '/sel-a' }] }, token('sel-a'));
+    await graphql(g.url, RECORD_MANY, { inputs: [{ type: 'PAGE_VIEW', pageUrl: '/sel-b' }] }, token('sel-b'));
+    await analyst.until(2);
+    await a.until(1);
+    await b.until(1);
+    await short.until(1);
+    expect(a.data('eventProcessed').map((e) => e.pageUrl)).toEqual(['/sel-a']);
+    expect(b.data('eventProcessed').map((e) => e.pageUrl)).toEqual(['/sel-b']);
+    expect(analyst.data('eventProcessed').map((e) => e.pageUrl).sort()).toEqual(['/sel-a', '/sel-b']);
+    expect(short.data('eventProcessed')).toEqual([{ eventId: a.data('eventProcessed')[0].eventId, pageUrl: '/sel-a' }]);
+    for (const c of [a, b, analyst]) c.dispose();
+    await waitFor(() => (g.app.hubSubscribers() === 1 ? true : undefined));
+    expect(await gauge()).toBe(1);
+    short.dispose();
+    await waitFor(() => (g.app.hubSubscribers() === 0 ? true : undefined));
+    expect(await gauge()).toBe(0);
+  });
+});
+
 describe('local delivery', () => {
   it("hands its own processor's events to its subscribers ahead of the topic, each once", async () => {
     const { user, sub } = await subscribed('local');

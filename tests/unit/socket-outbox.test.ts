@@ -13,14 +13,18 @@ function decode(bytes: Buffer): string[] {
   return messages;
 }
 
-/** The parts of a WebSocket the outbox touches: its state, its extensions and its TCP socket. */
-function fakeSocket(extensions = '') {
-  const log: Array<{ via: 'tcp' | 'ws'; bytes: Buffer }> = [];
+/**
+ * The parts of a WebSocket the outbox touches: its state, its extensions and its TCP socket, whose
+ * writes are logged as copies (`bytes`) and as given (`view`). `writableLength` is what the TCP
+ * socket still holds after a write (0: the kernel took it whole).
+ */
+function fakeSocket(extensions = '', writableLength = 5) {
+  const log: Array<{ via: 'tcp' | 'ws'; bytes: Buffer; view?: Buffer }> = [];
   const socket = {
     OPEN: 1,
     readyState: 1,
     extensions,
-    _socket: { writable: true, destroyed: false, writableLength: 5, write: (b: Buffer) => void log.push({ via: 'tcp', bytes: b }) },
+    _socket: { writable: true, destroyed: false, writableLength, write: (b: Buffer) => void log.push({ via: 'tcp', bytes: Buffer.from(b), view: b }) },
     send: (b: Buffer | string) => void log.push({ via: 'ws', bytes: Buffer.from(b) }),
   };
   return { socket: socket as unknown as WebSocket, state: socket, log };
@@ -75,6 +79,44 @@ describe('SocketOutbox', () => {
     expect(a.log).toHaveLength(2); // nothing more for the socket flushed on its own
     expect(b.log).toHaveLength(1);
     expect(writes).toEqual([1, 1]);
+  });
+
+  it('frames every write in the same memory while the kernel takes each whole', async () => {
+    const outbox = new SocketOutbox();
+    const a = fakeSocket('', 0);
+    const b = fakeSocket('', 0);
+    send(outbox, a.socket, '{"n":"a"}');
+    send(outbox, b.socket, '{"n":"b"}');
+    await turn();
+    expect(decode(a.log[0]!.bytes)).toEqual(['{"n":"a"}']);
+    expect(decode(b.log[0]!.bytes)).toEqual(['{"n":"b"}']);
+    expect(a.log[0]!.view!.buffer).toBe(b.log[0]!.view!.buffer);
+  });
+
+  it('never writes over bytes a socket still holds', async () => {
+    const outbox = new SocketOutbox();
+    const held = fakeSocket('', 7); // the kernel took only part of the write: the rest waits in the socket
+    const next = fakeSocket('', 0);
+    const after = fakeSocket('', 0);
+    send(outbox, held.socket, '{"n":"held"}');
+    send(outbox, next.socket, '{"n":"next, and longer"}');
+    send(outbox, after.socket, '{"n":"after"}');
+    await turn();
+    // What the held socket was given is intact after the later writes.
+    expect(decode(held.log[0]!.view!)).toEqual(['{"n":"held"}']);
+    expect(held.log[0]!.view!.buffer).not.toBe(next.log[0]!.view!.buffer);
+    expect(decode(next.log[0]!.bytes)).toEqual(['{"n":"next, and longer"}']);
+    expect(decode(after.log[0]!.bytes)).toEqual(['{"n":"after"}']);
+  });
+
+  it('frames a queue larger than its buffer in one of its own', async () => {
+    const outbox = new SocketOutbox();
+    const a = fakeSocket('', 0);
+    const big = `{"n":"${'x'.repeat(70_000)}"}`;
+    send(outbox, a.socket, '{"n":1}');
+    send(outbox, a.socket, big);
+    await turn();
+    expect(decode(a.log[0]!.bytes)).toEqual(['{"n":1}', big]);
   });
 
   it('keeps one outlet a socket, for every subscription of the socket', () => {
