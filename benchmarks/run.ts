@@ -43,14 +43,28 @@ const prefix = () => {
   return p;
 };
 
-/** Deletes the topics this run created (a full run leaves hundreds of MB in the broker's log otherwise). */
-async function deleteRunTopics(): Promise<number> {
+/**
+ * Deletes the topics and consumer groups this run created (a full run leaves hundreds of MB in the
+ * broker's log otherwise); a group that still has members is left for the broker to expire.
+ */
+async function deleteRunTopics(): Promise<{ topics: number; groups: number }> {
   const admin = createKafka({ brokers: BROKERS.split(','), clientId: 'bench-cleanup', logger: createLogger('silent') }).admin();
   await admin.connect();
+  const ours = (name: string) => [...prefixes].some((p) => name.startsWith(`${p}.`));
   try {
-    const mine = (await admin.listTopics()).filter((t) => [...prefixes].some((p) => t.startsWith(`${p}.`)));
+    const mine = (await admin.listTopics()).filter(ours);
     if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
-    return mine.length;
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(ours);
+    let deleted = 0;
+    if (groups.length > 0) {
+      try {
+        await admin.deleteGroups(groups);
+        deleted = groups.length;
+      } catch (err) {
+        deleted = groups.length - ((err as { groups?: unknown[] }).groups?.length ?? groups.length);
+      }
+    }
+    return { topics: mine.length, groups: deleted };
   } finally {
     await admin.disconnect();
   }
@@ -537,10 +551,10 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify({ started, seconds: SECONDS, rows, ratios }, null, 2));
   process.stdout.write(`\nresults: ${file}\n`);
   const deleted = await deleteRunTopics().catch((err: Error) => {
-    process.stderr.write(`bench: could not delete this run's topics: ${err.message}\n`);
-    return 0;
+    process.stderr.write(`bench: could not delete this run's topics and groups: ${err.message}\n`);
+    return { topics: 0, groups: 0 };
   });
-  process.stderr.write(`bench: deleted ${deleted} topics of this run\n`);
+  process.stderr.write(`bench: deleted ${deleted.topics} topics and ${deleted.groups} consumer groups of this run\n`);
 }
 
 void main().then(
