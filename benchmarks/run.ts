@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signToken } from '../src/auth/jwt';
-import { createKafka } from '../src/kafka/client';
+import { createKafka, deleteTopicsAndGroups } from '../src/kafka/client';
 import { createLogger } from '../src/logger';
 import {
   BROKERS, PG_URL, ROOT, SECRET, addCpu, settle, compiled, cpuSeconds, cpuReading, cpuShare, cpuSince, formatCpu, produceReading, produceShare, type CpuReading, type ProduceReading, freePort, gateway, gatewayEnv, gatewayNodeArgs, load, metric, rssMb, schema, sleep, start, until,
@@ -43,31 +43,10 @@ const prefix = () => {
   return p;
 };
 
-/**
- * Deletes the topics and consumer groups this run created (a full run leaves hundreds of MB in the
- * broker's log otherwise); a group that still has members is left for the broker to expire.
- */
-async function deleteRunTopics(): Promise<{ topics: number; groups: number }> {
-  const admin = createKafka({ brokers: BROKERS.split(','), clientId: 'bench-cleanup', logger: createLogger('silent') }).admin();
-  await admin.connect();
-  const ours = (name: string) => [...prefixes].some((p) => name.startsWith(`${p}.`));
-  try {
-    const mine = (await admin.listTopics()).filter(ours);
-    if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(ours);
-    let deleted = 0;
-    if (groups.length > 0) {
-      try {
-        await admin.deleteGroups(groups);
-        deleted = groups.length;
-      } catch (err) {
-        deleted = groups.length - ((err as { groups?: unknown[] }).groups?.length ?? groups.length);
-      }
-    }
-    return { topics: mine.length, groups: deleted };
-  } finally {
-    await admin.disconnect();
-  }
+/** Deletes the topics and consumer groups this run created (a full run leaves hundreds of MB in the broker's log otherwise). */
+function deleteRunTopics(): Promise<{ topics: number; groups: number }> {
+  const kafka = createKafka({ brokers: BROKERS.split(','), clientId: 'bench-cleanup', logger: createLogger('silent') });
+  return deleteTopicsAndGroups(kafka, (name) => [...prefixes].some((p) => name.startsWith(`${p}.`)));
 }
 
 const RECORD = JSON.stringify({

@@ -53,6 +53,34 @@ export function createKafka(options: KafkaOptions): Kafka {
 }
 
 /**
+ * Deletes the topics and consumer groups whose names `ours` accepts (a test or bench run's own),
+ * so a long-lived broker does not keep every run's; a group that still has members is left for
+ * the broker to expire. Says how many of each were found and deleted.
+ */
+export async function deleteTopicsAndGroups(kafka: Kafka, ours: (name: string) => boolean): Promise<{ topics: number; groups: number; groupsFound: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter(ours);
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(ours);
+    let deleted = 0;
+    if (groups.length > 0) {
+      try {
+        await admin.deleteGroups(groups);
+        deleted = groups.length;
+      } catch (err) {
+        // KafkaJS names the groups it could not delete (those with members).
+        deleted = groups.length - ((err as { groups?: unknown[] }).groups?.length ?? groups.length);
+      }
+    }
+    return { topics: topics.length, groups: deleted, groupsFound: groups.length };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
  * Admin operations the gateway needs: creating its topics and telling whether the cluster
  * answers. Holds one admin connection for readiness checks.
  */
