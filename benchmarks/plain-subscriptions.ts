@@ -50,7 +50,6 @@ async function main(): Promise<void> {
   useServer(
     {
       schema,
-      onConnect: () => true,
       onSubscribe: () => {
         if (++subscribed === expected && !started) {
           started = true;

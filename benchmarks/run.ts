@@ -447,30 +447,32 @@ async function fanout(): Promise<void> {
   // References: the same number of sockets and messages a second through a bare `ws` server, and
   // as plain TCP writes of the same frames (the floor of one write a message).
   const rate = Math.max(1, Math.round(50_000 / n));
-  const bare = async (kind: 'ws' | 'tcp'): Promise<{ sent: number; cpuMicrosPerMessage: number }> => {
+  /** Runs a reference server and its clients until the server prints its figures, and returns them. */
+  const reference = async <T>(script: string, serverArgs: (port: number) => string[], clients: (port: number) => [string, string[]]): Promise<T> => {
     await settle();
     const port = await freePort();
-    const server = start(compiled('raw-fanout'), {}, ['server', String(port), String(n), String(rate), String(SECONDS), kind]);
-    await until(async () => (server.output().includes('ready') ? true : undefined), 30_000, `the raw fan-out server (${kind})`);
-    const clients = start(compiled('raw-fanout'), {}, ['clients', String(port), String(n), kind]);
+    const args = serverArgs(port);
+    const server = start(compiled(script), {}, args);
+    await until(async () => (server.output().includes('ready') ? true : undefined), 30_000, `the reference server ${script} ${args.join(' ')}`);
+    const [clientScript, clientArgs] = clients(port);
+    const readers = start(compiled(clientScript), {}, clientArgs);
     await new Promise((r) => server.child.once('exit', r));
-    await clients.stop();
-    return JSON.parse(server.output().trim().split('\n').at(-1)!) as { sent: number; cpuMicrosPerMessage: number };
+    await readers.stop();
+    return JSON.parse(server.output().trim().split('\n').at(-1)!) as T;
   };
+  type Sent = { sent: number; cpuMicrosPerMessage: number };
+  const bare = (kind: 'ws' | 'tcp') =>
+    reference<Sent>('raw-fanout', (port) => ['server', String(port), String(n), String(rate), String(SECONDS), kind], (port) => ['raw-fanout', ['clients', String(port), String(n), kind]]);
   const ws = await bare('ws');
   row('5 fan-out', 'bare ws server, pre-serialized message (reference)', ws.cpuMicrosPerMessage, 'µs', `CPU per message sent, ${ws.sent} sent to ${n} sockets; the gateway at ${rate} events/s ${r2(steadyMicros / ws.cpuMicrosPerMessage)} of it`);
   const tcp = await bare('tcp');
   // The issue's yardstick: a plain graphql-ws and type-graphql server executing the subscription
   // for every subscriber, at a fifth of the rate (it spends several times as much per message).
-  await settle();
-  const plainPort = await freePort();
   const plainRate = Math.max(1, Math.round(rate / 5));
-  const plainServer = start(compiled('plain-subscriptions'), {}, [String(plainPort), String(n), String(plainRate), String(SECONDS)]);
-  await until(async () => (plainServer.output().includes('ready') ? true : undefined), 30_000, 'the plain subscription server');
-  const plainClients = start(compiled('subscribers'), {}, [`http://127.0.0.1:${plainPort}`, SERVICE, String(n), 'count', '0']);
-  await new Promise((r) => plainServer.child.once('exit', r));
-  await plainClients.stop();
-  const plain = JSON.parse(plainServer.output().trim().split('\n').at(-1)!) as { delivered: number; cpuMicrosPerMessage: number };
+  const plain = await reference<{ delivered: number; cpuMicrosPerMessage: number }>('plain-subscriptions', (port) => [String(port), String(n), String(plainRate), String(SECONDS)], (port) => [
+    'subscribers',
+    [`http://127.0.0.1:${port}`, SERVICE, String(n), 'count', '0'],
+  ]);
   row('5 fan-out', 'plain graphql-ws + type-graphql server, executing per subscriber (reference)', plain.cpuMicrosPerMessage, 'µs', `CPU per delivered message, ${plain.delivered} delivered at ${plainRate} events/s to ${n} subscribers; the gateway at ${rate} events/s ${r2(steadyMicros / plain.cpuMicrosPerMessage)} of it`);
   row('5 fan-out', 'plain TCP write of the framed message (floor)', tcp.cpuMicrosPerMessage, 'µs', `CPU per write, one a message, ${tcp.sent} to ${n} sockets, no WebSocket library; the gateway at ${rate} events/s ${r2(steadyMicros / tcp.cpuMicrosPerMessage)} of it`);
 }

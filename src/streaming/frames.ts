@@ -57,9 +57,14 @@ export function framedSize(parts: readonly Buffer[]): number {
  */
 export function textFrames(parts: readonly Buffer[], bytes = framedSize(parts)): Buffer {
   const out = Buffer.allocUnsafe(bytes);
-  let at = 0;
-  for (let i = 0; i < parts.length; i += 3) at = putFrame(out, at, parts[i]!, parts[i + 1]!, parts[i + 2]!);
+  putFrames(out, 0, parts);
   return out;
+}
+
+/** Writes the text frames of messages given as `parts`, three a message, at `at`; returns where they end. */
+function putFrames(out: Buffer, at: number, parts: readonly Buffer[]): number {
+  for (let i = 0; i < parts.length; i += 3) at = putFrame(out, at, parts[i]!, parts[i + 1]!, parts[i + 2]!);
+  return at;
 }
 
 /** Writes the text frame of the message `head`, `body`, `tail` at `at`; returns where it ends. */
@@ -117,9 +122,8 @@ export class Outlet {
 
   /** Writes the queued messages' frames into `out` (at least `bytes` long), from its start. */
   frameInto(out: Buffer): void {
-    let at = putFrame(out, 0, this.head!, this.body!, this.tail!);
-    const more = this.more;
-    if (more !== null) for (let i = 0; i < more.length; i += 3) at = putFrame(out, at, more[i]!, more[i + 1]!, more[i + 2]!);
+    const at = putFrame(out, 0, this.head!, this.body!, this.tail!);
+    if (this.more !== null) putFrames(out, at, this.more);
   }
 
   clear(): void {
@@ -190,11 +194,6 @@ export class SocketOutbox {
     }
     outlet.bytes += headLength(length) + length;
     this.scheduled ??= setImmediate(this.flushAllNow);
-  }
-
-  /** Bytes queued for `socket` and not written yet. */
-  bytesQueued(socket: WebSocket): number {
-    return this.outlets.get(socket)?.bytes ?? 0;
   }
 
   /** Writes what is queued for the outlet's socket now. */

@@ -47,14 +47,14 @@ describe('SocketOutbox', () => {
     outbox.send(outbox.outlet(a.socket), Buffer.from('{"n":'), Buffer.from('2'), brace);
     send(outbox, a.socket, '{"n":3}');
     expect(a.log).toEqual([]);
-    expect(outbox.bytesQueued(a.socket)).toBe(3 * (2 + 7));
+    expect(outbox.outlet(a.socket).bytes).toBe(3 * (2 + 7));
     expect(outbox.outlet(a.socket).backlog).toBe(3 * (2 + 7) + 5); // and what the TCP socket holds
     await turn();
     expect(a.log).toHaveLength(1);
     expect(decode(a.log[0]!.bytes)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
     expect(decode(b.log[0]!.bytes)).toEqual(['{"n":"b"}']);
     expect(writes).toEqual([2]);
-    expect(outbox.bytesQueued(a.socket)).toBe(0);
+    expect(outbox.outlet(a.socket).bytes).toBe(0);
 
     // A later turn is a write of its own.
     send(outbox, a.socket, '{"n":4}');
@@ -131,7 +131,7 @@ describe('SocketOutbox', () => {
     const c = fakeSocket('permessage-deflate');
     send(outbox, c.socket, '{"n":1}');
     expect(c.log.map((w) => [w.via, w.bytes.toString()])).toEqual([['ws', '{"n":1}']]);
-    expect(outbox.bytesQueued(c.socket)).toBe(0);
+    expect(outbox.outlet(c.socket).bytes).toBe(0);
   });
 
   it('drops what was queued for a socket that began closing before the write, and counts no write', async () => {
@@ -143,6 +143,6 @@ describe('SocketOutbox', () => {
     await turn();
     expect(a.log).toEqual([]);
     expect(writes).toEqual([]);
-    expect(outbox.bytesQueued(a.socket)).toBe(0);
+    expect(outbox.outlet(a.socket).bytes).toBe(0);
   });
 });
