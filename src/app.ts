@@ -24,7 +24,6 @@ import { DeviceDetector } from './domain/user-agent';
 import { ActivityRecorder, type RecorderDeps } from './recording/recorder';
 import { restIngestHandler } from './server/rest-ingest';
 import type { Logger } from './logger';
-import { TypedPubSub } from './pubsub/pubsub';
 import { buildGatewaySchema } from './schema/build';
 import { GatewayServer } from './server/http-server';
 import { Metrics } from './server/metrics';
@@ -327,7 +326,7 @@ export class App {
           devices: new DeviceDetector(),
           maxBatchSize: config.limits.maxBatchSize,
         });
-        const schema = await buildGatewaySchema({ development: config.development, pubSub: new TypedPubSub(), recorder, store });
+        const schema = await buildGatewaySchema({ development: config.development, recorder, store });
         const hops = config.trustProxyHops;
         server = new GatewayServer({
           schema,

@@ -4,7 +4,7 @@
  */
 
 import { DEFAULT_THRESHOLDS, type FraudThresholds } from './fraud/rules';
-import { Severity } from './schema/common/enums';
+import { Severity } from './domain/enums';
 
 export type ProcessRole = 'gateway' | 'processor' | 'fraud';
 export const PROCESS_ROLES: readonly ProcessRole[] = ['gateway', 'processor', 'fraud'];

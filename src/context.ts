@@ -1,14 +1,11 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { Principal } from './auth/principal';
+import type { ClientInfo } from './domain/client-address';
 import type { ClientError } from './errors';
+import type { Severity } from './domain/enums';
 import type { Loaders } from './resolvers/loaders';
-import type { StreamHub } from './streaming/hub';
-
-/** Where a request came from, as far as the gateway can tell. */
-export interface ClientInfo {
-  ip: string | null;
-  userAgent: string | null;
-}
+import type { EventQuery } from './store/read-queries';
 
 /** What every resolver sees. Built per request (HTTP) or per connection (WebSocket). */
 export interface GatewayContext {
@@ -22,10 +19,20 @@ export interface GatewayContext {
   /** Over WebSocket: the socket and the subscription id an operation answers on. */
   ws?: SocketTarget;
   /** Over WebSocket: the instance's stream hub, where subscriptions register. */
-  hub?: StreamHub;
+  hub?: SubscriptionHub;
 }
 
 export interface SocketTarget {
   socket: WebSocket;
   id: string;
+}
+
+/**
+ * Where a subscription over WebSocket registers: the instance's stream hub. Each method returns
+ * the subscription's iterator, which yields only its end; the hub writes the data itself.
+ */
+export interface SubscriptionHub {
+  subscribeEvents(context: GatewayContext, info: GraphQLResolveInfo, filter: EventQuery, afterSeq: number | null): AsyncIterable<unknown>;
+  subscribeAlerts(context: GatewayContext, info: GraphQLResolveInfo, minSeverity: Severity): AsyncIterable<unknown>;
+  subscribeDashboard(context: GatewayContext, info: GraphQLResolveInfo, intervalSeconds: number): AsyncIterable<unknown>;
 }

@@ -1,3 +1,4 @@
+import type { InputProblem } from './domain/input-problem';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /** The client-facing error codes of CONTRACT.md section 3. */
@@ -23,11 +24,6 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLOW_CONSUMER: 409,
 };
 
-/** One problem in an input, naming its field path (`inputs.3.properties.price`). */
-export interface InputProblem {
-  path: string;
-  message: string;
-}
 
 /** An error a client is meant to see: it carries a contract code and passes masking untouched. */
 export class ClientError extends GraphQLError {

@@ -4,7 +4,7 @@ import { createKafka } from '../kafka/client';
 import { createLogger } from '../logger';
 import { configOrExit } from '../main';
 import { replay } from '../processing/replay';
-import { parseInstant } from '../schema/common/scalars';
+import { parseInstant } from '../domain/instant';
 import { openStore } from '../store';
 
 const USAGE = 'usage: npm run replay -- --from <ISO time | earliest> [--rebuild]';

@@ -1,4 +1,4 @@
-import { ActivityType, DeviceType } from '../schema/common/enums';
+import { ActivityType, DeviceType } from './enums';
 
 export { ActivityType, DeviceType };
 

@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths';
-import { FraudRule, Severity } from '../schema/common/enums';
+import { FraudRule, Severity } from './enums';
 
 /** A fraud alert as it travels on the alert topic (CONTRACT.md section 5). */
 export interface FraudAlertMessage {

@@ -1,3 +1,9 @@
+/** Where a request came from, as far as the gateway can tell. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
 /**
  * The client's IP address. Forwarded headers are honoured only when the gateway is told how
  * many proxies in front of it to trust (`TRUST_PROXY_HOPS`): with N hops, the address is the

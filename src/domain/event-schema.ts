@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InputProblem } from '../errors';
+import type { InputProblem } from './input-problem';
 import { projectRoot } from '../paths';
 import type { ActivityValue } from './activity';
 

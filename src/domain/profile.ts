@@ -1,4 +1,4 @@
-import { ActivityType, UserSegment } from '../schema/common/enums';
+import { ActivityType, UserSegment } from './enums';
 import type { ActivityValue } from './activity';
 
 /**

@@ -2,9 +2,9 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InputProblem } from '../errors';
+import type { InputProblem } from './input-problem';
 import { projectRoot } from '../paths';
-import { parseInstant } from '../schema/common/scalars';
+import { parseInstant } from './instant';
 import type { RecordInput } from './activity';
 import { ajvProblem } from './event-schema';
 

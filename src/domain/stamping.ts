@@ -1,4 +1,4 @@
-import type { InputProblem } from '../errors';
+import type { InputProblem } from './input-problem';
 import { SCHEMA_VERSION, type ActivityValue, type RecordInput } from './activity';
 import type { DeviceDetector } from './user-agent';
 

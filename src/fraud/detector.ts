@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { ActivityValue } from '../domain/activity';
 import type { FraudAlertMessage } from '../domain/alerts';
 import { purchaseValue } from '../domain/profile';
-import { ActivityType } from '../schema/common/enums';
+import { ActivityType } from '../domain/enums';
 import { evaluate, longestWindow, type FraudThresholds } from './rules';
 
 interface UserState {

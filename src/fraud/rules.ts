@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ActivityValue } from '../domain/activity';
 import type { FraudAlertMessage } from '../domain/alerts';
 import { purchaseValue } from '../domain/profile';
-import { ActivityType, FraudRule, Severity } from '../schema/common/enums';
+import { ActivityType, FraudRule, Severity } from '../domain/enums';
 
 /** Thresholds and severities of the fraud rules (configurable: FRAUD_* variables). */
 export interface FraudThresholds {

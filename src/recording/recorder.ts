@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { canRecordForOthers, type Principal } from '../auth/principal';
-import type { ClientInfo } from '../context';
+import type { ClientInfo } from '../domain/client-address';
 import { activityHeaders, type ActivityValue, type RecordInput } from '../domain/activity';
 import { validateActivityValue } from '../domain/event-schema';
 import { Lru } from '../domain/lru';
 import type { RateLimiter } from '../domain/rate-limit';
 import { stamp } from '../domain/stamping';
 import type { DeviceDetector } from '../domain/user-agent';
-import {
-  badUserInput,
-  ClientError,
-  forbidden,
-  InfrastructureError,
-  rateLimited,
-  serviceUnavailable,
-  type InputProblem,
-} from '../errors';
+import { badUserInput, ClientError, forbidden, InfrastructureError, rateLimited, serviceUnavailable } from '../errors';
+import type { InputProblem } from '../domain/input-problem';
 import type { OutgoingRecord, PublishOptions, RecordPosition } from '../kafka/publisher';
 import type { Queryable } from '../store';
 

@@ -3,7 +3,7 @@ import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { GatewayContext } from '../context';
 import type { RecordInput } from '../domain/activity';
 import { unauthenticated } from '../errors';
-import type { ResolverDeps } from '../schema/build';
+import type { ResolverDeps } from './deps';
 import { ActivityReceipt } from '../schema/activity/activity-receipt.type';
 import { RecordActivityInput } from '../schema/activity/record-activity.input';
 import type { Receipt } from '../recording/recorder';

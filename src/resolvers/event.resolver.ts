@@ -4,11 +4,12 @@ import { canReadAll } from '../auth/principal';
 import type { GatewayContext } from '../context';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { emptyProfile, type ProfileState } from '../domain/profile';
-import { badUserInput, forbidden, type InputProblem } from '../errors';
+import { badUserInput, forbidden } from '../errors';
+import type { InputProblem } from '../domain/input-problem';
 import { ActivityEvent, ActivityEventConnection, EventFilter } from '../schema/activity/activity-event.type';
 import { MAX_PAGE } from '../schema/common/pagination';
 import { UserProfile } from '../schema/profile/user-profile.type';
-import type { ResolverDeps } from '../schema/build';
+import type { ResolverDeps } from './deps';
 import type { StoredEvent } from '../store/activity-store';
 import { countEvents, eventById, findEvents, type EventQuery } from '../store/read-queries';
 

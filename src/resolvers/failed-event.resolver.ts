@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
 import type { GatewayContext } from '../context';
 import { encodeCursor } from '../domain/cursor';
 import { FailedEventConnection } from '../schema/failed/failed-event.type';
-import type { ResolverDeps } from '../schema/build';
+import type { ResolverDeps } from './deps';
 import { failedPage } from '../store/read-queries';
 import { pageArgs } from './event.resolver';
 

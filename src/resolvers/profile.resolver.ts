@@ -4,7 +4,7 @@ import type { GatewayContext } from '../context';
 import { averageCompletion, emptyProfile, ranked, type ProfileState } from '../domain/profile';
 import { badUserInput } from '../errors';
 import { ActivityEvent } from '../schema/activity/activity-event.type';
-import type { ActivityType } from '../schema/common/enums';
+import type { ActivityType } from '../domain/enums';
 import { KeyCount, MAX_PAGE } from '../schema/common/pagination';
 import { EventTypeCount, PreferenceScore, UserProfile } from '../schema/profile/user-profile.type';
 import type { StoredEvent } from '../store/activity-store';

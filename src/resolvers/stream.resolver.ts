@@ -13,20 +13,20 @@ import {
 } from 'type-graphql';
 import { canReadAll } from '../auth/principal';
 import { reader } from '../auth/policies';
-import type { GatewayContext } from '../context';
+import type { GatewayContext, SubscriptionHub } from '../context';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import type { ProfileState } from '../domain/profile';
 import { badUserInput, forbidden } from '../errors';
 import { ActivityEvent, EventFilter } from '../schema/activity/activity-event.type';
 import { FraudAlert, FraudAlertConnection } from '../schema/alerts/fraud-alert.type';
-import type { ResolverDeps } from '../schema/build';
-import { Severity } from '../schema/common/enums';
+import type { ResolverDeps } from './deps';
+import { Severity } from '../domain/enums';
 import { MAX_PAGE } from '../schema/common/pagination';
 import { DashboardSnapshot } from '../schema/dashboard/dashboard.type';
 import { UserProfile } from '../schema/profile/user-profile.type';
 import type { StoredAlert } from '../store/activity-store';
 import { alertPage, dashboardAt, type DashboardData } from '../store/live-queries';
-import { SubscriptionEnd, type StreamHub } from '../streaming/hub';
+import { SubscriptionEnd } from '../streaming/subscriber';
 import { eventQuery, pageArgs } from './event.resolver';
 
 /** Shortest dashboard interval: snapshots cost a store query each. */
@@ -39,7 +39,7 @@ function payload<T>(root: T | SubscriptionEnd): T {
   return root;
 }
 
-function hubOf(ctx: GatewayContext): StreamHub {
+function hubOf(ctx: GatewayContext): SubscriptionHub {
   if (!ctx.hub) throw badUserInput([{ path: '', message: 'subscriptions are served over WebSocket (graphql-transport-ws)' }]);
   return ctx.hub;
 }

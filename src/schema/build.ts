@@ -4,26 +4,13 @@ import { buildSchema, type ContainerType } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
 import { ActivityResolver, directRecordingResolvers } from '../resolvers/activity.resolver';
 import { SystemResolver } from '../resolvers/system.resolver';
-import type { ActivityRecorder } from '../recording/recorder';
 import { EventConnectionResolver, EventResolver } from '../resolvers/event.resolver';
 import { FailedEventResolver } from '../resolvers/failed-event.resolver';
 import { ProfileResolver } from '../resolvers/profile.resolver';
 import { ProfileAlertsResolver, StreamResolver } from '../resolvers/stream.resolver';
-import type { Queryable } from '../store';
-import { TypedPubSub } from '../pubsub/pubsub';
+import type { ResolverDeps } from '../resolvers/deps';
 import { DateTimeScalar } from './common/scalars';
-import './common/enums';
-
-/** Everything resolvers depend on; passed in, never imported as singletons. */
-export interface ResolverDeps {
-  readonly development: boolean;
-  /** In-process pub/sub for subscriptions. */
-  readonly pubSub: TypedPubSub<Record<string, unknown>>;
-  /** The recording pipeline behind the mutations. */
-  readonly recorder: ActivityRecorder;
-  /** Where processed state is read from. */
-  readonly store: Queryable;
-}
+import { registerEnums } from './common/enums';
 
 /** The resolver classes, in the order their types appear in the emitted schema. */
 export const RESOLVERS = [
@@ -58,6 +45,7 @@ function containerFor(deps: ResolverDeps | null): ContainerType {
  * `deps` may be null only for that, since no resolver runs.
  */
 export async function buildGatewaySchema(deps: ResolverDeps | null, emitTo?: string): Promise<GraphQLSchema> {
+  registerEnums();
   const schema = await buildSchema({
     resolvers: [...RESOLVERS],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
@@ -65,7 +53,6 @@ export async function buildGatewaySchema(deps: ResolverDeps | null, emitTo?: str
     authMode: 'error',
     container: containerFor(deps),
     validate: false,
-    pubSub: deps?.pubSub ?? new TypedPubSub(),
     ...(emitTo ? { emitSchemaFile: { path: emitTo, sortedSchema: true } } : {}),
   });
   if (deps) {

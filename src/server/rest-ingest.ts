@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenVerifier } from '../auth/jwt';
 import type { RecordInput } from '../domain/activity';
 import { parseRestEvent } from '../domain/rest-input';
-import { badUserInput, ClientError, HTTP_STATUS, type InputProblem } from '../errors';
+import { badUserInput, ClientError, HTTP_STATUS } from '../errors';
+import type { InputProblem } from '../domain/input-problem';
 import type { ActivityRecorder } from '../recording/recorder';
 import { sendJson, type RouteContext, type RouteHandler } from './http-server';
 

@@ -1,7 +1,7 @@
 import type { ActivityValue } from '../domain/activity';
 import { riskScore, RISK_WINDOW_DAYS, type FraudAlertMessage } from '../domain/alerts';
 import { applyEvents, emptyProfile, type ProfileState } from '../domain/profile';
-import type { UserSegment } from '../schema/common/enums';
+import type { UserSegment } from '../domain/enums';
 import type { Queryable, Store, Transaction } from './store';
 
 /** An activity value with where it was read from. */

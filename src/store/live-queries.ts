@@ -1,5 +1,5 @@
 import { severityRank, SEVERITY_ORDER } from '../domain/alerts';
-import type { Severity } from '../schema/common/enums';
+import type { Severity } from '../domain/enums';
 import { ALERT_COLUMNS, toStoredAlert, type AlertRow, type StoredAlert } from './activity-store';
 import type { Queryable } from './store';
 

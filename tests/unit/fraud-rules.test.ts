@@ -11,7 +11,7 @@ import {
   purchaseVelocity,
   type UserHistory,
 } from '../../src/fraud/rules';
-import { ActivityType, FraudRule } from '../../src/schema/common/enums';
+import { ActivityType, FraudRule } from '../../src/domain/enums';
 
 const T0 = Date.parse('2024-03-01T12:00:00Z');
 function ev(atMs: number, over: Partial<ActivityValue> = {}): ActivityValue {

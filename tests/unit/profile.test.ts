@@ -10,7 +10,7 @@ import {
   ranked,
   segmentOf,
 } from '../../src/domain/profile';
-import { ActivityType, DeviceType, UserSegment } from '../../src/schema/common/enums';
+import { ActivityType, DeviceType, UserSegment } from '../../src/domain/enums';
 
 let clock = Date.parse('2024-01-15T10:00:00Z');
 function ev(type: ActivityType, over: Partial<ActivityValue> = {}): ActivityValue {

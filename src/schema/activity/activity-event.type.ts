@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ActivityType, DeviceType } from '../common/enums';
+import { ActivityType, DeviceType } from '../../domain/enums';
 import { PageInfo } from '../common/pagination';
 import { JSONObjectScalar } from '../common/scalars';
 

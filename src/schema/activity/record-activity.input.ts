@@ -1,5 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { ActivityType, DeviceType } from '../common/enums';
+import { ActivityType, DeviceType } from '../../domain/enums';
 import { JSONObjectScalar } from '../common/scalars';
 
 @InputType()

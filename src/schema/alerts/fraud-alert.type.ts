@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { FraudRule, Severity } from '../common/enums';
+import { FraudRule, Severity } from '../../domain/enums';
 import { PageInfo } from '../common/pagination';
 import { JSONObjectScalar } from '../common/scalars';
 

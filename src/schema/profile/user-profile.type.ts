@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { ActivityType, UserSegment } from '../common/enums';
+import { ActivityType, UserSegment } from '../../domain/enums';
 
 @ObjectType()
 export class EventTypeCount {

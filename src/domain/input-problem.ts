@@ -1,0 +1,5 @@
+/** One problem in an input, naming its field path (`inputs.3.properties.price`). */
+export interface InputProblem {
+  path: string;
+  message: string;
+}
