@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema, type ContainerType } from 'type-graphql';
+import { buildSchema, type ContainerType, type PubSub } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
 import { ActivityResolver, directRecordingResolvers } from '../resolvers/activity.resolver';
 import { SystemResolver } from '../resolvers/system.resolver';
@@ -23,6 +23,19 @@ export const RESOLVERS = [
   FailedEventResolver,
   StreamResolver,
 ] as const;
+
+/**
+ * type-graphql insists on a pub/sub once the schema has a subscription, but every subscription
+ * here brings its own `subscribe` (the stream hub, the heartbeat), so no topic is ever used.
+ */
+const NO_TOPICS: PubSub = {
+  publish() {
+    throw new Error('the gateway publishes to no type-graphql topic');
+  },
+  subscribe() {
+    throw new Error('the gateway subscribes to no type-graphql topic');
+  },
+};
 
 /** Builds resolver instances with their dependencies: type-graphql asks this container for them. */
 function containerFor(deps: ResolverDeps | null): ContainerType {
@@ -53,6 +66,7 @@ export async function buildGatewaySchema(deps: ResolverDeps | null, emitTo?: str
     authMode: 'error',
     container: containerFor(deps),
     validate: false,
+    pubSub: NO_TOPICS,
     ...(emitTo ? { emitSchemaFile: { path: emitTo, sortedSchema: true } } : {}),
   });
   if (deps) {
