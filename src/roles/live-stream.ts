@@ -1,0 +1,112 @@
+import { Gauge } from 'prom-client';
+import { parseAlert } from '../domain/alerts';
+import { encodeCursor } from '../domain/cursor';
+import { FanoutConsumer } from '../kafka/fanout-consumer';
+import { ConsumerGroups } from '../kafka/topics';
+import type { ProcessedEventMessage } from '../processing/processor';
+import { createLoaders } from '../resolvers/loaders';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../store/activity-store';
+import { StreamHub } from '../streaming/hub';
+import { Sequencer } from '../streaming/sequencer';
+import type { RoleEnv } from './role-env';
+
+/** A gateway's live stream: the hub its subscribers register with, fed in processing order. */
+export interface LiveStream {
+  hub: StreamHub;
+  /** Hands stored events to this instance's subscribers ahead of the processed topic. */
+  deliverLocally(events: ProcessedEventMessage[]): void;
+}
+
+/**
+ * Starts the hub, the sequencer that puts processed events back in order (filling gaps from the
+ * store), and this instance's fan-out consumer of the processed and alert topics.
+ */
+export async function startLiveStream(env: RoleEnv, instanceId: string): Promise<LiveStream> {
+  const { config, logger, metrics, store, kafka, parts } = env;
+  const delivered = metrics.counter('subscription_messages_total', 'Messages written to subscribers');
+  const writes = metrics.counter('subscription_writes_total', 'Socket writes carrying messages to subscribers (each holds every message its socket got in one turn)');
+  const snapshots = metrics.counter('dashboard_snapshots_total', 'Dashboard snapshots computed');
+  const fanned = metrics.counter('fanout_records_total', 'Records read by the fan-out consumer', ['topic']);
+
+  // The live stream starts where the store stands now; earlier events are read from the store.
+  const start = Number((await store.query<{ max: number }>('SELECT coalesce(max(seq), 0) AS max FROM activity_events')).rows[0]!.max);
+  const sequencer: Sequencer<ProcessedEventMessage> = new Sequencer<ProcessedEventMessage>({
+    start,
+    gapMs: config.websocket.gapMs,
+    deliver: (e) => hub.publishEvent(e),
+    fill: async (after, upTo) => {
+      const rows = await store.query<EventRow & { prev_seq: number }>(
+        `SELECT ${EVENT_COLUMNS}, lag(seq, 1, $1::bigint) OVER (ORDER BY seq) AS prev_seq
+           FROM activity_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
+        [after, upTo],
+      );
+      return rows.rows.map((r) => ({ ...toStoredEvent(r), prevSeq: Number(r.prev_seq), cursor: encodeCursor('ev', Number(r.seq)) }));
+    },
+    onError: (err) => logger.warn({ err: (err as Error).message }, 'fan-out gap fill failed; retrying'),
+  });
+  const hub = new StreamHub({
+    store,
+    createLoaders: () => createLoaders(store),
+    logger,
+    development: config.development,
+    position: () => sequencer.position,
+    maxBufferedBytes: config.websocket.maxBufferedBytes,
+    maxQueuedEvents: config.websocket.maxQueuedEvents,
+    onDelivered: (n) => delivered.inc(n),
+    onWrites: (n) => writes.inc(n),
+    onSnapshot: () => snapshots.inc(),
+  });
+  let open = true;
+  parts.add('hub', () => {
+    open = false;
+    sequencer.stop();
+    hub.stop();
+  });
+  metrics.registry.registerMetric(
+    new Gauge({ name: 'subscriptions_active', help: 'Live subscriptions on this instance', registers: [], collect() { this.set(hub.subscriberCount); } }),
+  );
+  metrics.registry.registerMetric(
+    new Gauge({
+      name: 'subscription_selections',
+      help: 'Distinct selections among live subscriptions: a message is rendered once per selection it goes to',
+      registers: [],
+      collect() {
+        this.set(hub.selectionCount);
+      },
+    }),
+  );
+
+  const topics = config.kafka.topics;
+  const consumer = new FanoutConsumer({
+    kafka,
+    logger,
+    groupId: `${config.kafka.groupPrefix}${ConsumerGroups.fanout(instanceId)}`,
+    topics: [topics.processed, topics.alerts],
+    maxWaitTimeInMs: config.consumer.maxWaitMs,
+    minBytes: config.consumer.minBytes,
+    onRecord: (topic, value) => {
+      fanned.inc({ topic: topic === topics.processed ? 'processed' : 'alerts' });
+      if (topic === topics.processed) {
+        sequencer.push(JSON.parse(value.toString('utf8')) as ProcessedEventMessage);
+        return;
+      }
+      const a = parseAlert(value);
+      if ('alert' in a) hub.publishAlert(a.alert);
+    },
+  });
+  await consumer.start();
+  parts.add('fan-out', () => consumer.stop());
+
+  // Only a process that runs the processor too has events of its own to hand over.
+  const local = config.roles.has('processor')
+    ? metrics.counter('subscription_events_local_total', "Processed events handed to this instance's subscribers by its own processor, ahead of the processed topic")
+    : undefined;
+  return {
+    hub,
+    deliverLocally(events) {
+      if (!open || !local) return;
+      for (const e of events) sequencer.push(e);
+      local.inc(events.length);
+    },
+  };
+}
