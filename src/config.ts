@@ -3,14 +3,16 @@
  * frozen object. Nothing else in the code base reads `process.env`.
  */
 
-import { DEFAULT_THRESHOLDS, type FraudThresholds } from './fraud/rules';
+import { cleanEnv } from 'envalid';
 import { Severity } from './domain/enums';
+import { brokerList, decimal, flag, integer, list, oneOf, postgresUrl, setOf, text, topicName } from './env-vars';
+import { DEFAULT_THRESHOLDS, type FraudThresholds } from './fraud/rules';
 
 export type ProcessRole = 'gateway' | 'processor' | 'fraud';
 export const PROCESS_ROLES: readonly ProcessRole[] = ['gateway', 'processor', 'fraud'];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export type JwtConfig =
   | { algorithm: 'HS256'; secret: string; generated: boolean; issuer?: string; audience?: string }
@@ -106,154 +108,112 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function str(env: Env, name: string, fallback: string): string {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? fallback : v.trim();
-}
-
-function optional(env: Env, name: string): string | undefined {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-/** Reads an integer in [min, max]; anything else is a ConfigError naming the variable. */
-export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function boolVar(env: Env, name: string, fallback: boolean): boolean {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(name, `expected true or false, got "${raw}"`);
-}
-
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-function topicVar(env: Env, name: string, fallback: string): string {
-  const t = str(env, name, fallback);
-  if (!TOPIC_NAME.test(t) || t === '.' || t === '..') {
-    throw new ConfigError(name, `"${t}" is not a legal Kafka topic name (letters, digits, '.', '_', '-')`);
-  }
-  return t;
-}
-
-function parseBrokers(raw: string): string[] {
-  const brokers = raw
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
-  if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'is empty');
-  for (const b of brokers) {
-    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(b);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
-      throw new ConfigError('KAFKA_BROKERS', `"${b}" is not host:port`);
-    }
-  }
-  return brokers;
-}
-
-function parseRoles(raw: string | undefined): Set<ProcessRole> {
-  if (raw === undefined) return new Set(PROCESS_ROLES);
-  const roles = new Set<ProcessRole>();
-  for (const part of raw.split(',').map((r) => r.trim()).filter((r) => r !== '')) {
-    if (!(PROCESS_ROLES as readonly string[]).includes(part)) {
-      throw new ConfigError('ROLES', `unknown role "${part}" (expected ${PROCESS_ROLES.join(', ')})`);
-    }
-    roles.add(part as ProcessRole);
-  }
-  if (roles.size === 0) throw new ConfigError('ROLES', 'names no role');
-  return roles;
-}
-
-function parseDatabaseUrl(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError('DATABASE_URL', 'is not a URL (expected postgres://user@host:port/database)');
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('DATABASE_URL', `expected a postgres:// URL, got ${url.protocol}//`);
-  }
-  return raw;
-}
-
 const SEVERITIES: readonly Severity[] = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL];
-function severityVar(env: Env, name: string, fallback: Severity): Severity {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  const v = raw.toUpperCase();
-  if (!(SEVERITIES as readonly string[]).includes(v)) throw new ConfigError(name, `expected one of ${SEVERITIES.join(', ')}, got "${raw}"`);
-  return v as Severity;
-}
+const d = DEFAULT_THRESHOLDS;
+const optional = { default: undefined };
 
-function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(name, `expected a number between ${min} and ${max}, got "${raw}"`);
-  return n;
-}
+/** Every variable the gateway reads, with its kind, range and default (docs/configuration.md). */
+const VARIABLES = {
+  NODE_ENV: text({ default: 'development' }),
+  LOG_LEVEL: oneOf(LOG_LEVELS)({ default: 'info' }),
+  HOST: text({ default: '0.0.0.0' }),
+  PORT: integer(0, 65535)({ default: 4000 }),
+  ROLES: setOf(PROCESS_ROLES)({ default: new Set(PROCESS_ROLES) }),
+  KAFKA_BROKERS: brokerList(optional),
+  KAFKA_CLIENT_ID: text({ default: 'activity-gateway' }),
+  KAFKA_ACTIVITY_TOPIC: topicName({ default: 'user-activities' }),
+  KAFKA_PROCESSED_TOPIC: topicName({ default: 'user-activities.processed' }),
+  KAFKA_ALERT_TOPIC: topicName({ default: 'fraud-alerts' }),
+  KAFKA_DLQ_TOPIC: topicName({ default: 'user-activities.dlq' }),
+  KAFKA_PARTITIONS: integer(1, 1000)({ default: 6 }),
+  KAFKA_GROUP_PREFIX: text({ default: '' }),
+  CONSUMER_MAX_WAIT_MS: integer(1, 30_000)({ default: 200 }),
+  CONSUMER_MIN_BYTES: integer(1, 64 * 1024 * 1024)({ default: 1 }),
+  CONSUMER_MAX_BYTES_PER_PARTITION: integer(1024, 256 * 1024 * 1024)({ default: 4 * 1024 * 1024 }),
+  CONSUMER_CONCURRENCY: integer(1, 1000)({ default: 6 }),
+  DATABASE_URL: postgresUrl(optional),
+  PGLITE_DIR: text({ default: '.data/pglite' }),
+  JWT_SECRET: text(optional),
+  JWT_PUBLIC_KEY: text(optional),
+  JWT_ISSUER: text(optional),
+  JWT_AUDIENCE: text(optional),
+  INTROSPECTION: flag(optional),
+  CORS_ORIGINS: list({ default: [] }),
+  MAX_BODY_BYTES: integer(1024, 64 * 1024 * 1024)({ default: 1024 * 1024 }),
+  MAX_BATCH_SIZE: integer(1, 500)({ default: 500 }),
+  RECORD_RATE_PER_SECOND: integer(0, 1_000_000)({ default: 100 }),
+  RECORD_BURST: integer(1, 10_000_000)({ default: 1000 }),
+  MAX_QUERY_DEPTH: integer(2, 100)({ default: 12 }),
+  MAX_QUERY_COST: integer(10, 10_000_000)({ default: 20_000 }),
+  TRUST_PROXY_HOPS: integer(0, 10)({ default: 0 }),
+  WS_MAX_CONNECTIONS: integer(1, 1_000_000)({ default: 20_000 }),
+  WS_MAX_SUBSCRIPTIONS: integer(1, 1_000)({ default: 20 }),
+  WS_DEFLATE: flag({ default: false }),
+  WS_KEEPALIVE_MS: integer(1_000, 600_000)({ default: 30_000 }),
+  SUBSCRIBER_MAX_BUFFERED_BYTES: integer(1024, 256 * 1024 * 1024)({ default: 1024 * 1024 }),
+  SUBSCRIBER_MAX_QUEUED_EVENTS: integer(10, 1_000_000)({ default: 10_000 }),
+  FANOUT_GAP_MS: integer(1, 10_000)({ default: 50 }),
+  PRODUCER_LINGER_MS: integer(0, 1_000)({ default: 2 }),
+  PRODUCER_MAX_BATCH: integer(1, 100_000)({ default: 2_000 }),
+  PUBLISH_TIMEOUT_MS: integer(100, 120_000)({ default: 10_000 }),
+  PRODUCER_RETRIES: integer(0, 20)({ default: 3 }),
+  FRAUD_VELOCITY_EVENTS: integer(2, 100_000)({ default: d.velocityEvents }),
+  FRAUD_VELOCITY_WINDOW_SECONDS: integer(1, 86_400)({ default: d.velocityWindowMs / 1000 }),
+  FRAUD_VELOCITY_SEVERITY: oneOf(SEVERITIES)({ default: d.velocitySeverity }),
+  FRAUD_PURCHASE_COUNT: integer(2, 100_000)({ default: d.purchaseCount }),
+  FRAUD_PURCHASE_WINDOW_SECONDS: integer(1, 86_400)({ default: d.purchaseWindowMs / 1000 }),
+  FRAUD_PURCHASE_SEVERITY: oneOf(SEVERITIES)({ default: d.purchaseSeverity }),
+  FRAUD_HIGH_VALUE: decimal(0, 1e12)({ default: d.highValueAbsolute }),
+  FRAUD_HIGH_VALUE_MULTIPLE: decimal(1, 1e6)({ default: d.highValueMultiple }),
+  FRAUD_HIGH_VALUE_MIN_HISTORY: integer(1, 10_000)({ default: d.highValueMinHistory }),
+  FRAUD_HIGH_VALUE_FLOOR: decimal(0, 1e12)({ default: d.highValueFloor }),
+  FRAUD_HIGH_VALUE_SEVERITY: oneOf(SEVERITIES)({ default: d.highValueSeverity }),
+  FRAUD_DISTINCT_IPS: integer(2, 10_000)({ default: d.distinctIps }),
+  FRAUD_IP_WINDOW_SECONDS: integer(1, 86_400)({ default: d.ipWindowMs / 1000 }),
+  FRAUD_IP_SEVERITY: oneOf(SEVERITIES)({ default: d.ipSeverity }),
+  FRAUD_GEO_JUMP_SECONDS: integer(1, 7 * 86_400)({ default: d.geoJumpMs / 1000 }),
+  FRAUD_GEO_SEVERITY: oneOf(SEVERITIES)({ default: d.geoSeverity }),
+  FRAUD_MAX_USERS: integer(1, 100_000_000)({ default: 100_000 }),
+  FRAUD_MAX_EVENTS_PER_USER: integer(10, 1_000_000)({ default: 2_000 }),
+};
 
-/** The fraud rules' thresholds (FRAUD_*), defaults in src/fraud/rules.ts. */
-function parseFraud(env: Env): Config['fraud'] {
-  const d = DEFAULT_THRESHOLDS;
-  return {
-    velocityEvents: intVar(env, 'FRAUD_VELOCITY_EVENTS', d.velocityEvents, 2, 100_000),
-    velocityWindowMs: intVar(env, 'FRAUD_VELOCITY_WINDOW_SECONDS', d.velocityWindowMs / 1000, 1, 86_400) * 1000,
-    velocitySeverity: severityVar(env, 'FRAUD_VELOCITY_SEVERITY', d.velocitySeverity),
-    purchaseCount: intVar(env, 'FRAUD_PURCHASE_COUNT', d.purchaseCount, 2, 100_000),
-    purchaseWindowMs: intVar(env, 'FRAUD_PURCHASE_WINDOW_SECONDS', d.purchaseWindowMs / 1000, 1, 86_400) * 1000,
-    purchaseSeverity: severityVar(env, 'FRAUD_PURCHASE_SEVERITY', d.purchaseSeverity),
-    highValueAbsolute: numberVar(env, 'FRAUD_HIGH_VALUE', d.highValueAbsolute, 0, 1e12),
-    highValueMultiple: numberVar(env, 'FRAUD_HIGH_VALUE_MULTIPLE', d.highValueMultiple, 1, 1e6),
-    highValueMinHistory: intVar(env, 'FRAUD_HIGH_VALUE_MIN_HISTORY', d.highValueMinHistory, 1, 10_000),
-    highValueFloor: numberVar(env, 'FRAUD_HIGH_VALUE_FLOOR', d.highValueFloor, 0, 1e12),
-    highValueSeverity: severityVar(env, 'FRAUD_HIGH_VALUE_SEVERITY', d.highValueSeverity),
-    distinctIps: intVar(env, 'FRAUD_DISTINCT_IPS', d.distinctIps, 2, 10_000),
-    ipWindowMs: intVar(env, 'FRAUD_IP_WINDOW_SECONDS', d.ipWindowMs / 1000, 1, 86_400) * 1000,
-    ipSeverity: severityVar(env, 'FRAUD_IP_SEVERITY', d.ipSeverity),
-    geoJumpMs: intVar(env, 'FRAUD_GEO_JUMP_SECONDS', d.geoJumpMs / 1000, 1, 7 * 86_400) * 1000,
-    geoSeverity: severityVar(env, 'FRAUD_GEO_SEVERITY', d.geoSeverity),
-    maxUsers: intVar(env, 'FRAUD_MAX_USERS', 100_000, 1, 100_000_000),
-    maxEventsPerUser: intVar(env, 'FRAUD_MAX_EVENTS_PER_USER', 2_000, 10, 1_000_000),
-  };
+type Parsed = ReturnType<typeof parseVariables>;
+
+/** Every variable parsed at once; a blank value counts as unset. @throws ConfigError naming the first bad one. */
+function parseVariables(env: Env) {
+  const present: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') present[name] = value.trim();
+  }
+  return cleanEnv(present, VARIABLES, {
+    reporter: ({ errors }) => {
+      const bad = Object.entries(errors).filter(([, e]) => e !== undefined);
+      if (bad.length === 0) return;
+      const [variable, first] = bad[0]!;
+      const others = bad.slice(1).map(([name, e]) => `; ${name}: ${e!.message}`).join('');
+      throw new ConfigError(variable, `${first!.message}${others}`);
+    },
+  });
 }
 
 /** Generates a development HS256 secret: random, process-local, never used in production. */
 export type SecretGenerator = () => string;
 
-function parseJwt(env: Env, production: boolean, generateSecret: SecretGenerator): JwtConfig {
-  const secret = optional(env, 'JWT_SECRET');
-  const publicKey = optional(env, 'JWT_PUBLIC_KEY');
-  const issuer = optional(env, 'JWT_ISSUER');
-  const audience = optional(env, 'JWT_AUDIENCE');
+function jwtConfig(v: Parsed, production: boolean, generateSecret: SecretGenerator): JwtConfig {
+  const { JWT_SECRET: secret, JWT_PUBLIC_KEY: publicKey, JWT_ISSUER: issuer, JWT_AUDIENCE: audience } = v;
   if (secret !== undefined && publicKey !== undefined) {
     throw new ConfigError('JWT_SECRET', 'set only one of JWT_SECRET (HS256) and JWT_PUBLIC_KEY (RS256)');
   }
   if (publicKey !== undefined) {
     const pem = publicKey.replace(/\\n/g, '\n');
-    if (!/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem)) {
-      throw new ConfigError('JWT_PUBLIC_KEY', 'expected a PEM-encoded RSA public key');
-    }
+    if (!/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem)) throw new ConfigError('JWT_PUBLIC_KEY', 'expected a PEM-encoded RSA public key');
     return { algorithm: 'RS256', publicKey: pem, issuer, audience };
   }
   if (secret !== undefined) {
-    if (production && Buffer.byteLength(secret) < 32) {
-      throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes in production');
-    }
+    if (production && Buffer.byteLength(secret) < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes in production');
     return { algorithm: 'HS256', secret, generated: false, issuer, audience };
   }
-  if (production) {
-    throw new ConfigError('JWT_SECRET', 'is required in production (or JWT_PUBLIC_KEY for RS256)');
-  }
+  if (production) throw new ConfigError('JWT_SECRET', 'is required in production (or JWT_PUBLIC_KEY for RS256)');
   return { algorithm: 'HS256', secret: generateSecret(), generated: true, issuer, audience };
 }
 
@@ -262,78 +222,87 @@ function parseJwt(env: Env, production: boolean, generateSecret: SecretGenerator
  * @throws ConfigError naming the first variable that is missing or malformed.
  */
 export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
-  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  const v = parseVariables(env);
+  const nodeEnv = v.NODE_ENV;
   const production = nodeEnv === 'production';
-  const logLevel = str(env, 'LOG_LEVEL', production ? 'info' : 'info').toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
-  const brokersRaw = optional(env, 'KAFKA_BROKERS');
-  if (production && brokersRaw === undefined) {
-    throw new ConfigError('KAFKA_BROKERS', 'is required in production');
-  }
+  if (production && v.KAFKA_BROKERS === undefined) throw new ConfigError('KAFKA_BROKERS', 'is required in production');
   const topics: TopicNames = {
-    activity: topicVar(env, 'KAFKA_ACTIVITY_TOPIC', 'user-activities'),
-    processed: topicVar(env, 'KAFKA_PROCESSED_TOPIC', 'user-activities.processed'),
-    alerts: topicVar(env, 'KAFKA_ALERT_TOPIC', 'fraud-alerts'),
-    dlq: topicVar(env, 'KAFKA_DLQ_TOPIC', 'user-activities.dlq'),
+    activity: v.KAFKA_ACTIVITY_TOPIC,
+    processed: v.KAFKA_PROCESSED_TOPIC,
+    alerts: v.KAFKA_ALERT_TOPIC,
+    dlq: v.KAFKA_DLQ_TOPIC,
   };
-  const distinct = new Set(Object.values(topics));
-  if (distinct.size !== 4) throw new ConfigError('KAFKA_DLQ_TOPIC', 'the four topic names must differ');
+  if (new Set(Object.values(topics)).size !== 4) throw new ConfigError('KAFKA_DLQ_TOPIC', 'the four topic names must differ');
 
   const config: Config = {
     nodeEnv,
     production,
     development: nodeEnv === 'development',
-    host: str(env, 'HOST', '0.0.0.0'),
-    port: intVar(env, 'PORT', 4000, 0, 65535),
-    logLevel: logLevel as LogLevel,
-    roles: parseRoles(optional(env, 'ROLES')),
+    host: v.HOST,
+    port: v.PORT,
+    logLevel: v.LOG_LEVEL,
+    roles: v.ROLES,
     kafka: {
-      brokers: parseBrokers(brokersRaw ?? 'localhost:9092'),
-      clientId: str(env, 'KAFKA_CLIENT_ID', 'activity-gateway'),
+      brokers: v.KAFKA_BROKERS ?? ['localhost:9092'],
+      clientId: v.KAFKA_CLIENT_ID,
       topics,
-      partitions: intVar(env, 'KAFKA_PARTITIONS', 6, 1, 1000),
-      groupPrefix: str(env, 'KAFKA_GROUP_PREFIX', ''),
+      partitions: v.KAFKA_PARTITIONS,
+      groupPrefix: v.KAFKA_GROUP_PREFIX,
     },
     consumer: {
-      maxWaitMs: intVar(env, 'CONSUMER_MAX_WAIT_MS', 200, 1, 30_000),
-      minBytes: intVar(env, 'CONSUMER_MIN_BYTES', 1, 1, 64 * 1024 * 1024),
-      maxBytesPerPartition: intVar(env, 'CONSUMER_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-      concurrency: intVar(env, 'CONSUMER_CONCURRENCY', 6, 1, 1000),
+      maxWaitMs: v.CONSUMER_MAX_WAIT_MS,
+      minBytes: v.CONSUMER_MIN_BYTES,
+      maxBytesPerPartition: v.CONSUMER_MAX_BYTES_PER_PARTITION,
+      concurrency: v.CONSUMER_CONCURRENCY,
     },
-    databaseUrl: parseDatabaseUrl(optional(env, 'DATABASE_URL')),
-    pgliteDir: str(env, 'PGLITE_DIR', '.data/pglite'),
-    jwt: parseJwt(env, production, generateSecret),
-    introspection: boolVar(env, 'INTROSPECTION', !production),
-    corsOrigins: (optional(env, 'CORS_ORIGINS') ?? '')
-      .split(',')
-      .map((o) => o.trim())
-      .filter((o) => o !== ''),
+    databaseUrl: v.DATABASE_URL,
+    pgliteDir: v.PGLITE_DIR,
+    jwt: jwtConfig(v, production, generateSecret),
+    introspection: v.INTROSPECTION ?? !production,
+    corsOrigins: v.CORS_ORIGINS,
     limits: {
-      maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-      maxBatchSize: intVar(env, 'MAX_BATCH_SIZE', 500, 1, 500),
-      recordRatePerSecond: intVar(env, 'RECORD_RATE_PER_SECOND', 100, 0, 1_000_000),
-      recordBurst: intVar(env, 'RECORD_BURST', 1000, 1, 10_000_000),
-      maxQueryDepth: intVar(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
-      maxQueryCost: intVar(env, 'MAX_QUERY_COST', 20_000, 10, 10_000_000),
+      maxBodyBytes: v.MAX_BODY_BYTES,
+      maxBatchSize: v.MAX_BATCH_SIZE,
+      recordRatePerSecond: v.RECORD_RATE_PER_SECOND,
+      recordBurst: v.RECORD_BURST,
+      maxQueryDepth: v.MAX_QUERY_DEPTH,
+      maxQueryCost: v.MAX_QUERY_COST,
     },
-    trustProxyHops: intVar(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    trustProxyHops: v.TRUST_PROXY_HOPS,
     websocket: {
-      maxConnections: intVar(env, 'WS_MAX_CONNECTIONS', 20_000, 1, 1_000_000),
-      maxSubscriptionsPerConnection: intVar(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1, 1_000),
-      deflate: boolVar(env, 'WS_DEFLATE', false),
-      keepAliveMs: intVar(env, 'WS_KEEPALIVE_MS', 30_000, 1_000, 600_000),
-      maxBufferedBytes: intVar(env, 'SUBSCRIBER_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
-      maxQueuedEvents: intVar(env, 'SUBSCRIBER_MAX_QUEUED_EVENTS', 10_000, 10, 1_000_000),
-      gapMs: intVar(env, 'FANOUT_GAP_MS', 50, 1, 10_000),
+      maxConnections: v.WS_MAX_CONNECTIONS,
+      maxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS,
+      deflate: v.WS_DEFLATE,
+      keepAliveMs: v.WS_KEEPALIVE_MS,
+      maxBufferedBytes: v.SUBSCRIBER_MAX_BUFFERED_BYTES,
+      maxQueuedEvents: v.SUBSCRIBER_MAX_QUEUED_EVENTS,
+      gapMs: v.FANOUT_GAP_MS,
     },
-    fraud: parseFraud(env),
+    fraud: {
+      velocityEvents: v.FRAUD_VELOCITY_EVENTS,
+      velocityWindowMs: v.FRAUD_VELOCITY_WINDOW_SECONDS * 1000,
+      velocitySeverity: v.FRAUD_VELOCITY_SEVERITY,
+      purchaseCount: v.FRAUD_PURCHASE_COUNT,
+      purchaseWindowMs: v.FRAUD_PURCHASE_WINDOW_SECONDS * 1000,
+      purchaseSeverity: v.FRAUD_PURCHASE_SEVERITY,
+      highValueAbsolute: v.FRAUD_HIGH_VALUE,
+      highValueMultiple: v.FRAUD_HIGH_VALUE_MULTIPLE,
+      highValueMinHistory: v.FRAUD_HIGH_VALUE_MIN_HISTORY,
+      highValueFloor: v.FRAUD_HIGH_VALUE_FLOOR,
+      highValueSeverity: v.FRAUD_HIGH_VALUE_SEVERITY,
+      distinctIps: v.FRAUD_DISTINCT_IPS,
+      ipWindowMs: v.FRAUD_IP_WINDOW_SECONDS * 1000,
+      ipSeverity: v.FRAUD_IP_SEVERITY,
+      geoJumpMs: v.FRAUD_GEO_JUMP_SECONDS * 1000,
+      geoSeverity: v.FRAUD_GEO_SEVERITY,
+      maxUsers: v.FRAUD_MAX_USERS,
+      maxEventsPerUser: v.FRAUD_MAX_EVENTS_PER_USER,
+    },
     producer: {
-      lingerMs: intVar(env, 'PRODUCER_LINGER_MS', 2, 0, 1_000),
-      maxBatchRecords: intVar(env, 'PRODUCER_MAX_BATCH', 2_000, 1, 100_000),
-      timeoutMs: intVar(env, 'PUBLISH_TIMEOUT_MS', 10_000, 100, 120_000),
-      retries: intVar(env, 'PRODUCER_RETRIES', 3, 0, 20),
+      lingerMs: v.PRODUCER_LINGER_MS,
+      maxBatchRecords: v.PRODUCER_MAX_BATCH,
+      timeoutMs: v.PUBLISH_TIMEOUT_MS,
+      retries: v.PRODUCER_RETRIES,
     },
   };
   return Object.freeze(config);

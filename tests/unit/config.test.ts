@@ -83,6 +83,19 @@ describe('loadConfig', () => {
     expect(err.message.startsWith(`${variable}:`)).toBe(true);
   });
 
+  it('names every bad variable in one error, the first as its variable', () => {
+    const err = errorFor({ PORT: 'abc', LOG_LEVEL: 'loud', KAFKA_PARTITIONS: '0' });
+    expect(['PORT', 'LOG_LEVEL', 'KAFKA_PARTITIONS']).toContain(err.variable);
+    for (const name of ['PORT', 'LOG_LEVEL', 'KAFKA_PARTITIONS']) expect(err.message).toContain(`${name}:`);
+  });
+
+  it('treats a blank value as unset and reads names case-insensitively', () => {
+    const c = load({ PORT: '  ', LOG_LEVEL: 'DEBUG', FRAUD_GEO_SEVERITY: 'high' });
+    expect(c.port).toBe(4000);
+    expect(c.logLevel).toBe('debug');
+    expect(c.fraud.geoSeverity).toBe('HIGH');
+  });
+
   it('turns introspection off in production by default', () => {
     const c = load({ NODE_ENV: 'production', KAFKA_BROKERS: 'k:9092', JWT_SECRET: 'x'.repeat(40) });
     expect(c.introspection).toBe(false);

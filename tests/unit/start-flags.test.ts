@@ -7,7 +7,7 @@ const ROOT = join(__dirname, '..', '..');
 describe('the Node flags the gateway ships with', () => {
   it('are the same for npm start, the container and every gateway the bench measures', () => {
     const flags = startFlags();
-    // A larger young generation: fewer scavenges under ingest (see the README's batched ingest).
+    // A larger young generation: fewer scavenges under ingest (see docs/performance.md, batched ingest).
     expect(flags).toContain('--max-semi-space-size=32');
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))![1]!;
     const argv = JSON.parse(cmd) as string[];
