@@ -67,7 +67,7 @@ export function parseActivity(value: Buffer | null): { value: ActivityValue } | 
   return { value: v };
 }
 
-/** Records parsed in one turn of the event loop (about 10 ms here). */
+/** Records parsed in one turn of the event loop: enough to amortize the yield, few enough that requests waiting behind it are not held up long. */
 const PARSE_TURN = 1_000;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

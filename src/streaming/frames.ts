@@ -6,10 +6,9 @@ import type WebSocket from 'ws';
  *
  * Fan-out is bounded by the kernel's cost of a socket write. `ws` writes a text message as two
  * buffers (its frame header, then the data: a `writev`), after concatenating the message; this
- * builds the frame header, the graphql-ws envelope and the payload into one buffer. In
- * alternating fan-out runs (10,000 subscribers) the gateway's CPU per delivered message fell by
- * about 10% from that alone; `SocketOutbox` then puts every message a socket gets in one turn
- * into one write.
+ * builds the frame header, the graphql-ws envelope and the payload into one buffer, and
+ * `SocketOutbox` puts every message a socket gets in one turn into one write (the measurements
+ * are in docs/performance.md, Fan-out).
  *
  * Only where it is the same on the wire: a server's frames are unmasked, and without
  * permessage-deflate `ws` writes every frame synchronously in call order (its sender queues only
@@ -80,9 +79,8 @@ function putFrame(out: Buffer, at: number, head: Buffer, body: Buffer, tail: Buf
 
 /**
  * The size of the buffer the outbox frames a socket's messages in. A write the kernel takes whole
- * leaves it free for the next: framing every write into fresh memory cost about 1.6 µs more a
- * write on the development machine (bare loopback sockets, 10,000 of them: 11.4 to 11.9 µs a write
- * against 9.9 to 10.2), mostly the kernel's and the allocator's work for new pages.
+ * leaves it free for the next: fresh memory for every write costs the kernel and the allocator
+ * new pages, which shows in fan-out (docs/performance.md, Fan-out).
  */
 const SCRATCH_BYTES = 64 * 1024;
 
@@ -138,11 +136,10 @@ export class Outlet {
  *
  * Every message the hub sends a socket during one turn (the events of one fetched batch, the
  * rows of one catch-up page, an alert together with events) is queued, and at the end of the
- * turn (`setImmediate`) each socket's queue goes out in one write. On the two-core development
- * machine the write itself is the cost of fan-out (the system call, and waking the reader, are
- * more than 80% of the gateway's CPU while it fans out), so four messages in one write cost about
- * what one costs alone (bare sockets: 4.3 to 4.9 µs a message against 12 to 17). Nothing waits
- * for a timer: a message sent alone in its turn leaves at the end of that turn.
+ * turn (`setImmediate`) each socket's queue goes out in one write. The write itself is the cost
+ * of fan-out (the system call, and waking the reader), so several messages in one write cost
+ * little more than one alone. Nothing waits for a timer: a message sent alone in its turn leaves
+ * at the end of that turn.
  *
  * A message costs no lookup and no allocation but its frame: a socket's state is its `Outlet`,
  * kept by the subscriber, and the sockets with something queued are a list.
