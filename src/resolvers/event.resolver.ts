@@ -9,7 +9,7 @@ import { ActivityEvent, ActivityEventConnection, EventFilter } from '../schema/a
 import { MAX_PAGE } from '../schema/common/pagination';
 import { UserProfile } from '../schema/profile/user-profile.type';
 import type { ResolverDeps } from '../schema/build';
-import type { StoredEvent } from '../store/activity-store';
+import type { StoredEvent } from '../store/rows';
 import { countEvents, eventById, findEvents, type EventQuery } from '../store/read-queries';
 
 /** Checks `first` and decodes `after`; every problem at once. */

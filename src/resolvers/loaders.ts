@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { ProfileState } from '../domain/profile';
-import type { StoredAlert, StoredEvent } from '../store/activity-store';
+import type { StoredAlert, StoredEvent } from '../store/rows';
 import { recentAlertsOf } from '../store/live-queries';
 import { profilesByIds, recentEventsOf } from '../store/read-queries';
 import type { Queryable } from '../store';

@@ -24,7 +24,7 @@ import { Severity } from '../schema/common/enums';
 import { MAX_PAGE } from '../schema/common/pagination';
 import { DashboardSnapshot } from '../schema/dashboard/dashboard.type';
 import { UserProfile } from '../schema/profile/user-profile.type';
-import type { StoredAlert } from '../store/activity-store';
+import type { StoredAlert } from '../store/rows';
 import { alertPage, dashboardAt, type DashboardData } from '../store/live-queries';
 import { SubscriptionEnd, type StreamHub } from '../streaming/hub';
 import { eventQuery, pageArgs } from './event.resolver';

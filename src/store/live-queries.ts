@@ -1,6 +1,6 @@
 import { severityRank, SEVERITY_ORDER } from '../domain/alerts';
 import type { Severity } from '../schema/common/enums';
-import { ALERT_COLUMNS, toStoredAlert, type AlertRow, type StoredAlert } from './activity-store';
+import { ALERT_COLUMNS, toStoredAlert, type AlertRow, type StoredAlert } from './rows';
 import type { Queryable } from './store';
 
 export interface DashboardData {

@@ -1,5 +1,5 @@
 import type { ProfileState } from '../domain/profile';
-import { EVENT_COLUMNS, PROFILE_COLUMNS, toProfile, toStoredEvent, type EventRow, type ProfileRow, type StoredEvent } from './activity-store';
+import { EVENT_COLUMNS, PROFILE_COLUMNS, toProfile, toStoredEvent, type EventRow, type ProfileRow, type StoredEvent } from './rows';
 import type { Queryable } from './store';
 
 /** What processedEvents and eventProcessed filter on. */

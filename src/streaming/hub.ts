@@ -15,7 +15,7 @@ import { dashboardAt, type DashboardData } from '../store/live-queries';
 import { findEvents, type EventQuery } from '../store/read-queries';
 import { SocketOutbox, type Outlet } from './frames';
 import type { Queryable } from '../store';
-import type { StoredEvent } from '../store/activity-store';
+import type { StoredEvent } from '../store/rows';
 
 /**
  * What a subscription's own iterator yields: only the end. Data never goes through it: the hub
