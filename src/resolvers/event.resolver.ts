@@ -10,7 +10,7 @@ import { MAX_PAGE } from '../schema/common/pagination';
 import { UserProfile } from '../schema/profile/user-profile.type';
 import type { ResolverDeps } from '../schema/build';
 import type { StoredEvent } from '../store/rows';
-import { countEvents, eventById, findEvents, type EventQuery } from '../store/read-queries';
+import { countEvents, eventById, findEvents, type EventQuery } from '../store/event-queries';
 
 /** Checks `first` and decodes `after`; every problem at once. */
 export function pageArgs(first: number, after: string | null | undefined, kind: 'ev' | 'fe' | 'fa'): { first: number; afterSeq: number | null } {

@@ -25,7 +25,8 @@ import { MAX_PAGE } from '../schema/common/pagination';
 import { DashboardSnapshot } from '../schema/dashboard/dashboard.type';
 import { UserProfile } from '../schema/profile/user-profile.type';
 import type { StoredAlert } from '../store/rows';
-import { alertPage, dashboardAt, type DashboardData } from '../store/live-queries';
+import { alertPage } from '../store/alert-queries';
+import { dashboardAt, type DashboardData } from '../store/dashboard-queries';
 import { SubscriptionEnd, type StreamHub } from '../streaming/hub';
 import { eventQuery, pageArgs } from './event.resolver';
 

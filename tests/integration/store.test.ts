@@ -9,7 +9,7 @@ import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../../src/store/row
 import { arrayLiteral, sqlLiteral } from '../../src/store/sql-literals';
 import type { ActivityValue } from '../../src/domain/activity';
 import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
-import { failedPage } from '../../src/store/read-queries';
+import { failedPage } from '../../src/store/failed-queries';
 
 const leftovers = new Leftovers();
 afterAll(() => leftovers.dispose());

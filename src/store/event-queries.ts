@@ -1,5 +1,4 @@
-import type { ProfileState } from '../domain/profile';
-import { EVENT_COLUMNS, PROFILE_COLUMNS, toProfile, toStoredEvent, type EventRow, type ProfileRow, type StoredEvent } from './rows';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow, type StoredEvent } from './rows';
 import type { Queryable } from './store';
 
 /** What processedEvents and eventProcessed filter on. */
@@ -52,11 +51,6 @@ export async function eventById(db: Queryable, eventId: string): Promise<StoredE
   return r.rows[0] ? toStoredEvent(r.rows[0]) : null;
 }
 
-export async function profilesByIds(db: Queryable, userIds: readonly string[]): Promise<Map<string, ProfileState>> {
-  const r = await db.query<ProfileRow>(`SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id = ANY($1::text[])`, [userIds]);
-  return new Map(r.rows.map((row) => [row.user_id, toProfile(row)]));
-}
-
 /** The newest `first` events of each user, newest first, in one statement. */
 export async function recentEventsOf(db: Queryable, userIds: readonly string[], first: number): Promise<Map<string, StoredEvent[]>> {
   const r = await db.query<EventRow>(
@@ -74,44 +68,4 @@ export async function recentEventsOf(db: Queryable, userIds: readonly string[], 
     list.push(e);
   }
   return out;
-}
-
-export interface FailedRow {
-  seq: number;
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  reason: string;
-  failedAt: string;
-  rawValue: string;
-}
-
-/**
- * A page of failed records after `afterSeq`, oldest first, with how many there are in all: one
- * statement, so the page and the count come from the same snapshot.
- */
-export async function failedPage(db: Queryable, limit: number, afterSeq: number | null): Promise<{ rows: FailedRow[]; total: number }> {
-  const r = await db.query<{ total: number; seq: number | null; topic: string; partition: number; offset: number | string; key: string | null; reason: string; failed_at: Date | string; raw_value: string }>(
-    `SELECT t.total, p.* FROM (SELECT count(*)::int AS total FROM failed_events) t
-       LEFT JOIN LATERAL (
-         SELECT seq, topic, partition, "offset", key, reason, failed_at, raw_value FROM failed_events
-          WHERE ($1::bigint IS NULL OR seq > $1) ORDER BY seq ASC LIMIT $2
-       ) p ON true
-      ORDER BY p.seq ASC`,
-    [afterSeq, limit],
-  );
-  const rows = r.rows
-    .filter((x) => x.seq !== null)
-    .map((x) => ({
-      seq: Number(x.seq),
-      topic: x.topic,
-      partition: x.partition,
-      offset: String(x.offset),
-      key: x.key,
-      reason: x.reason,
-      failedAt: new Date(x.failed_at).toISOString(),
-      rawValue: x.raw_value,
-    }));
-  return { rows, total: r.rows[0]?.total ?? 0 };
 }
