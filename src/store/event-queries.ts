@@ -1,4 +1,5 @@
-import { EVENT_COLUMNS, toStoredEvent, type EventRow, type StoredEvent } from './rows';
+import { encodeCursor } from '../domain/cursor';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow, type SequencedEvent, type StoredEvent } from './rows';
 import type { Queryable } from './store';
 
 /** What processedEvents and eventProcessed filter on. */
@@ -68,4 +69,25 @@ export async function recentEventsOf(db: Queryable, userIds: readonly string[], 
     list.push(e);
   }
   return out;
+}
+
+/** Where the stored events end: the newest `seq`, 0 while there is none. The live stream starts there. */
+export async function latestSeq(db: Queryable): Promise<number> {
+  const r = await db.query<{ max: number }>('SELECT coalesce(max(seq), 0) AS max FROM activity_events');
+  return Number(r.rows[0]!.max);
+}
+
+/**
+ * The events with `after < seq <= upTo` in processing order, in one statement, each with its
+ * cursor and its predecessor among them (`after` for the first): what the fan-out fills a gap in
+ * the processed topic with. `seq` has holes (a conflicting insert uses one up), so the predecessor
+ * is the previous row, not `seq - 1`.
+ */
+export async function eventsInSeqRange(db: Queryable, after: number, upTo: number): Promise<Array<SequencedEvent & { cursor: string }>> {
+  const r = await db.query<EventRow & { prev_seq: number }>(
+    `SELECT ${EVENT_COLUMNS}, lag(seq, 1, $1::bigint) OVER (ORDER BY seq) AS prev_seq
+       FROM activity_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
+    [after, upTo],
+  );
+  return r.rows.map((row) => ({ ...toStoredEvent(row), prevSeq: Number(row.prev_seq), cursor: encodeCursor('ev', Number(row.seq)) }));
 }

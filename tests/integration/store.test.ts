@@ -10,6 +10,9 @@ import { arrayLiteral, sqlLiteral } from '../../src/store/sql-literals';
 import type { ActivityValue } from '../../src/domain/activity';
 import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
 import { failedPage } from '../../src/store/failed-queries';
+import { eventsInSeqRange, latestSeq } from '../../src/store/event-queries';
+import { encodeCursor } from '../../src/domain/cursor';
+import type { ProcessedEventMessage } from '../../src/processing/processor';
 
 const leftovers = new Leftovers();
 afterAll(() => leftovers.dispose());
@@ -226,6 +229,36 @@ describe('the store', () => {
     const rest = await failedPage(store, 2, first.rows[1]!.seq);
     expect(rest.rows.map((r) => r.offset)).toEqual(['3']);
     expect(await failedPage(store, 2, rest.rows[0]!.seq)).toEqual({ rows: [], total: 3 });
+  });
+
+  it.each(['postgres', 'pglite'])('says where the stored events end, and reads a range of them back as the processed topic carries them (%s)', async (kind) => {
+    const store = await storeOf(kind);
+    const batch = (ids: string[], from: number): IncomingEvent[] =>
+      ids.map((id, i) => ({
+        value: { schemaVersion: 1, eventId: id, userId: `u-${i % 2}`, type: 'PAGE_VIEW', occurredAt: '2024-01-15T10:30:45.123Z', receivedAt: '2024-01-15T10:30:46.000Z', pageUrl: `/${id}`, properties: {} } as unknown as ActivityValue,
+        partition: i % 3, offset: String(from + i),
+      }));
+    expect(await latestSeq(store)).toBe(0);
+    expect(await eventsInSeqRange(store, 0, 100)).toEqual([]);
+    const first = await storeBatch(store, batch(['r-1', 'r-2', 'r-3'], 0), []);
+    expect(await latestSeq(store)).toBe(first.stored.at(-1)!.seq);
+    // A redelivered event ahead of new ones uses up a seq: the range has a hole to step over.
+    const second = await storeBatch(store, batch(['r-2', 'r-4', 'r-5'], 3), []);
+    const all = [...first.stored, ...second.stored.slice(1)];
+    expect(all.map((e) => e.eventId)).toEqual(['r-1', 'r-2', 'r-3', 'r-4', 'r-5']);
+    expect(all[3]!.seq).toBeGreaterThan(all[2]!.seq + 1);
+    expect(await latestSeq(store)).toBe(all[4]!.seq);
+
+    const before = store.statements;
+    const range: ProcessedEventMessage[] = await eventsInSeqRange(store, all[0]!.seq, all[4]!.seq);
+    expect(store.statements - before).toBe(1);
+    // What the writer returned for the same events (each with its stored predecessor), with cursors.
+    expect(range).toEqual(all.slice(1).map((e) => ({ ...e, cursor: encodeCursor('ev', e.seq) })));
+    // Bounds: after is left out, upTo is in; the first one's predecessor is `after`, even in a hole.
+    const hole = all[2]!.seq + 1;
+    const tail = await eventsInSeqRange(store, hole, all[3]!.seq);
+    expect(tail.map((e) => [e.eventId, e.prevSeq])).toEqual([['r-4', hole]]);
+    expect(await eventsInSeqRange(store, all[4]!.seq, all[4]!.seq + 10)).toEqual([]);
   });
 
   it('migrates once when several instances open a new schema at the same moment', async () => {
