@@ -13,6 +13,9 @@ import { failedPage } from '../../src/store/failed-queries';
 import { eventsInSeqRange, latestSeq } from '../../src/store/event-queries';
 import { encodeCursor } from '../../src/domain/cursor';
 import type { ProcessedEventMessage } from '../../src/processing/processor';
+import { recomputeRisk, writeAlerts } from '../../src/store/alert-writer';
+import { wipeProcessedState } from '../../src/store/event-writer';
+import type { FraudAlertMessage } from '../../src/domain/alerts';
 
 const leftovers = new Leftovers();
 afterAll(() => leftovers.dispose());
@@ -259,6 +262,29 @@ describe('the store', () => {
     const tail = await eventsInSeqRange(store, hole, all[3]!.seq);
     expect(tail.map((e) => [e.eventId, e.prevSeq])).toEqual([['r-4', hole]]);
     expect(await eventsInSeqRange(store, all[4]!.seq, all[4]!.seq + 10)).toEqual([]);
+  });
+
+  it.each(['postgres', 'pglite'])('stores alerts once, scores their users from the risk window, and scores them again after a rebuild (%s)', async (kind) => {
+    const store = await storeOf(kind);
+    const now = new Date('2024-02-01T00:00:00.000Z');
+    const ago = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+    const alert = (alertId: string, userId: string, severity: string, detectedAt: string): FraudAlertMessage => ({
+      alertId, userId, rule: 'HIGH_VELOCITY' as FraudAlertMessage['rule'], severity: severity as FraudAlertMessage['severity'], message: 'm', detectedAt, eventIds: ['e'], details: { n: 1 },
+    });
+    // The CRITICAL one is older than the window and counts for nothing.
+    const alerts = [alert('a-1', 'u-a', 'HIGH', ago(1)), alert('a-2', 'u-a', 'MEDIUM', ago(2)), alert('a-3', 'u-a', 'CRITICAL', ago(40)), alert('a-4', 'u-b', 'LOW', ago(0.1))];
+    const failed = [{ topic: 'alerts', partition: 0, offset: '9', key: null, reason: 'bad', rawValue: 'x' }];
+    const scores = async () => (await store.query<{ user_id: string; risk_score: number }>('SELECT user_id, risk_score FROM user_profiles ORDER BY user_id')).rows.map((r) => [r.user_id, Number(r.risk_score)]);
+    expect(await store.transaction((tx) => writeAlerts(tx, alerts, failed, now))).toBe(4);
+    expect(await scores()).toEqual([['u-a', 0.625], ['u-b', 0.1]]);
+    expect(await store.transaction((tx) => writeAlerts(tx, alerts, failed, now))).toBe(0);
+    expect((await store.query<{ n: number }>('SELECT count(*)::int AS n FROM fraud_alerts')).rows[0]!.n).toBe(4);
+    expect((await failedPage(store, 10, null)).total).toBe(1);
+    // A rebuild wipes the profiles (the alerts stay) and puts the scores back from the alerts.
+    await store.transaction((tx) => wipeProcessedState(tx));
+    expect(await scores()).toEqual([]);
+    await store.transaction((tx) => recomputeRisk(tx, now));
+    expect(await scores()).toEqual([['u-a', 0.625], ['u-b', 0.1]]);
   });
 
   it('migrates once when several instances open a new schema at the same moment', async () => {
