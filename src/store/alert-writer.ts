@@ -2,9 +2,24 @@ import { riskScore, RISK_WINDOW_DAYS, type FraudAlertMessage } from '../domain/a
 import { writeFailed, type FailedRecord } from './failed-writer';
 import type { Queryable } from './store';
 
+type Severity = FraudAlertMessage['severity'];
+
+/** The oldest detection time a risk score at `now` counts. */
+const riskWindowStart = (now: Date): string => new Date(now.getTime() - RISK_WINDOW_DAYS * 86_400_000).toISOString();
+
+/** Sets each user's risk score from the severities of their alerts in the window (a user with no profile yet gets one). */
+async function writeRiskScores(tx: Queryable, severities: ReadonlyMap<string, Severity[]>): Promise<void> {
+  const users = [...severities.keys()];
+  await tx.query(
+    `INSERT INTO user_profiles (user_id, risk_score) SELECT * FROM unnest($1::text[], $2::float8[])
+     ON CONFLICT (user_id) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = now()`,
+    [users, users.map((u) => riskScore(severities.get(u)!))],
+  );
+}
+
 /**
  * Stores alerts (an alertId already stored is skipped) and recomputes the risk score of the
- * users that got new ones from their alerts of the last 30 days. Returns how many were new.
+ * users that got new ones from their alerts in the risk window. Returns how many were new.
  */
 export async function writeAlerts(tx: Queryable, alerts: FraudAlertMessage[], failed: FailedRecord[], now: Date): Promise<number> {
   let inserted = 0;
@@ -27,18 +42,13 @@ export async function writeAlerts(tx: Queryable, alerts: FraudAlertMessage[], fa
     inserted = r.rows.length;
     const users = [...new Set(r.rows.map((x) => x.user_id))].sort();
     if (users.length > 0) {
-      const since = new Date(now.getTime() - RISK_WINDOW_DAYS * 86_400_000).toISOString();
-      const sev = await tx.query<{ user_id: string; severity: FraudAlertMessage['severity'] }>(
+      const sev = await tx.query<{ user_id: string; severity: Severity }>(
         'SELECT user_id, severity FROM fraud_alerts WHERE user_id = ANY($1::text[]) AND detected_at >= $2',
-        [users, since],
+        [users, riskWindowStart(now)],
       );
-      const byUser = new Map<string, FraudAlertMessage['severity'][]>(users.map((u) => [u, []]));
+      const byUser = new Map<string, Severity[]>(users.map((u) => [u, []]));
       for (const row of sev.rows) byUser.get(row.user_id)!.push(row.severity);
-      await tx.query(
-        `INSERT INTO user_profiles (user_id, risk_score) SELECT * FROM unnest($1::text[], $2::float8[])
-         ON CONFLICT (user_id) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = now()`,
-        [users, users.map((u) => riskScore(byUser.get(u)!))],
-      );
+      await writeRiskScores(tx, byUser);
     }
   }
   if (failed.length > 0) await writeFailed(tx, failed);
@@ -47,19 +57,16 @@ export async function writeAlerts(tx: Queryable, alerts: FraudAlertMessage[], fa
 
 /** Recomputes the risk score of every user with recent alerts (after a rebuild). */
 export async function recomputeRisk(tx: Queryable, now: Date): Promise<void> {
-  const since = new Date(now.getTime() - RISK_WINDOW_DAYS * 86_400_000).toISOString();
-  const r = await tx.query<{ user_id: string; severity: FraudAlertMessage['severity'] }>(
+  const r = await tx.query<{ user_id: string; severity: Severity }>(
     'SELECT user_id, severity FROM fraud_alerts WHERE detected_at >= $1 ORDER BY user_id',
-    [since],
+    [riskWindowStart(now)],
   );
-  const byUser = new Map<string, FraudAlertMessage['severity'][]>();
-  for (const row of r.rows) byUser.set(row.user_id, [...(byUser.get(row.user_id) ?? []), row.severity]);
-  if (byUser.size === 0) return;
-  const users = [...byUser.keys()];
-  await tx.query(
-    `INSERT INTO user_profiles (user_id, risk_score) SELECT * FROM unnest($1::text[], $2::float8[])
-     ON CONFLICT (user_id) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = now()`,
-    [users, users.map((u) => riskScore(byUser.get(u)!))],
-  );
+  const byUser = new Map<string, Severity[]>();
+  for (const row of r.rows) {
+    let list = byUser.get(row.user_id);
+    if (!list) byUser.set(row.user_id, (list = []));
+    list.push(row.severity);
+  }
+  if (byUser.size > 0) await writeRiskScores(tx, byUser);
 }
 
