@@ -5,7 +5,7 @@ import type { ClientInfo } from './domain/client-address';
 import type { ClientError } from './errors';
 import type { Severity } from './domain/enums';
 import type { Loaders } from './resolvers/loaders';
-import type { EventQuery } from './store/read-queries';
+import type { EventQuery } from './store/event-queries';
 
 /** What every resolver sees. Built per request (HTTP) or per connection (WebSocket). */
 export interface GatewayContext {

@@ -3,7 +3,10 @@ import { encodeCursor } from '../domain/cursor';
 import { validateActivityValue } from '../domain/event-schema';
 import type { OutgoingRecord } from '../kafka/publisher';
 import type { Publisher } from '../recording/recorder';
-import { prepareEvents, storeBatch, writeAlerts, type FailedRecord, type IncomingEvent, type SequencedEvent, type StoredEvent } from '../store/activity-store';
+import { writeAlerts } from '../store/alert-writer';
+import { prepareEvents, storeBatch, type IncomingEvent } from '../store/event-writer';
+import type { FailedRecord } from '../store/failed-writer';
+import type { SequencedEvent, StoredEvent } from '../store/rows';
 import { parseAlert, type FraudAlertMessage } from '../domain/alerts';
 import type { Store } from '../store';
 

@@ -1,7 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import { BatchConsumer } from '../kafka/batch-consumer';
 import type { Logger } from '../logger';
-import { recomputeRisk, wipeProcessedState } from '../store/activity-store';
+import { recomputeRisk } from '../store/alert-writer';
+import { wipeProcessedState } from '../store/event-writer';
 import type { Store } from '../store';
 import { ActivityProcessor } from './processor';
 

@@ -10,8 +10,8 @@ import { ActivityEvent, ActivityEventConnection, EventFilter } from '../schema/a
 import { MAX_PAGE } from '../schema/common/pagination';
 import { UserProfile } from '../schema/profile/user-profile.type';
 import type { ResolverDeps } from './deps';
-import type { StoredEvent } from '../store/activity-store';
-import { countEvents, eventById, findEvents, type EventQuery } from '../store/read-queries';
+import type { StoredEvent } from '../store/rows';
+import { countEvents, eventById, findEvents, type EventQuery } from '../store/event-queries';
 
 /** Checks `first` and decodes `after`; every problem at once. */
 export function pageArgs(first: number, after: string | null | undefined, kind: 'ev' | 'fe' | 'fa'): { first: number; afterSeq: number | null } {

@@ -3,7 +3,7 @@ import type { GatewayContext } from '../context';
 import { encodeCursor } from '../domain/cursor';
 import { FailedEventConnection } from '../schema/failed/failed-event.type';
 import type { ResolverDeps } from './deps';
-import { failedPage } from '../store/read-queries';
+import { failedPage } from '../store/failed-queries';
 import { pageArgs } from './event.resolver';
 
 @Resolver()

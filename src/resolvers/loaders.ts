@@ -1,8 +1,9 @@
 import DataLoader from 'dataloader';
 import type { ProfileState } from '../domain/profile';
-import type { StoredAlert, StoredEvent } from '../store/activity-store';
-import { recentAlertsOf } from '../store/live-queries';
-import { profilesByIds, recentEventsOf } from '../store/read-queries';
+import type { StoredAlert, StoredEvent } from '../store/rows';
+import { recentAlertsOf } from '../store/alert-queries';
+import { recentEventsOf } from '../store/event-queries';
+import { profilesByIds } from '../store/profile-queries';
 import type { Queryable } from '../store';
 
 /** Per-request batching of parent lookups: one statement per kind, whatever the page size. */

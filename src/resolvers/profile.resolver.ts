@@ -7,7 +7,7 @@ import { ActivityEvent } from '../schema/activity/activity-event.type';
 import type { ActivityType } from '../domain/enums';
 import { KeyCount, MAX_PAGE } from '../schema/common/pagination';
 import { EventTypeCount, PreferenceScore, UserProfile } from '../schema/profile/user-profile.type';
-import type { StoredEvent } from '../store/activity-store';
+import type { StoredEvent } from '../store/rows';
 
 @Resolver(() => UserProfile)
 export class ProfileResolver {

@@ -24,8 +24,9 @@ import { Severity } from '../domain/enums';
 import { MAX_PAGE } from '../schema/common/pagination';
 import { DashboardSnapshot } from '../schema/dashboard/dashboard.type';
 import { UserProfile } from '../schema/profile/user-profile.type';
-import type { StoredAlert } from '../store/activity-store';
-import { alertPage, dashboardAt, type DashboardData } from '../store/live-queries';
+import type { StoredAlert } from '../store/rows';
+import { alertPage } from '../store/alert-queries';
+import { dashboardAt, type DashboardData } from '../store/dashboard-queries';
 import { SubscriptionEnd } from '../streaming/subscriber';
 import { eventQuery, pageArgs } from './event.resolver';
 

@@ -1,11 +1,10 @@
 import { Gauge } from 'prom-client';
 import { parseAlert } from '../domain/alerts';
-import { encodeCursor } from '../domain/cursor';
 import { FanoutConsumer } from '../kafka/fanout-consumer';
 import { ConsumerGroups } from '../kafka/topics';
 import type { ProcessedEventMessage } from '../processing/processor';
 import { createLoaders } from '../resolvers/loaders';
-import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../store/activity-store';
+import { eventsInSeqRange, latestSeq } from '../store/event-queries';
 import { StreamHub } from '../streaming/hub';
 import { Sequencer } from '../streaming/sequencer';
 import type { RoleEnv } from './role-env';
@@ -29,19 +28,12 @@ export async function startLiveStream(env: RoleEnv, instanceId: string): Promise
   const fanned = metrics.counter('fanout_records_total', 'Records read by the fan-out consumer', ['topic']);
 
   // The live stream starts where the store stands now; earlier events are read from the store.
-  const start = Number((await store.query<{ max: number }>('SELECT coalesce(max(seq), 0) AS max FROM activity_events')).rows[0]!.max);
+  const start = await latestSeq(store);
   const sequencer: Sequencer<ProcessedEventMessage> = new Sequencer<ProcessedEventMessage>({
     start,
     gapMs: config.websocket.gapMs,
     deliver: (e) => hub.publishEvent(e),
-    fill: async (after, upTo) => {
-      const rows = await store.query<EventRow & { prev_seq: number }>(
-        `SELECT ${EVENT_COLUMNS}, lag(seq, 1, $1::bigint) OVER (ORDER BY seq) AS prev_seq
-           FROM activity_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
-        [after, upTo],
-      );
-      return rows.rows.map((r) => ({ ...toStoredEvent(r), prevSeq: Number(r.prev_seq), cursor: encodeCursor('ev', Number(r.seq)) }));
-    },
+    fill: (after, upTo) => eventsInSeqRange(store, after, upTo),
     onError: (err) => logger.warn({ err: (err as Error).message }, 'fan-out gap fill failed; retrying'),
   });
   const hub = new StreamHub({

@@ -3,7 +3,7 @@ import { BatchingPublisher } from '../kafka/publisher';
 import { ConsumerGroups } from '../kafka/topics';
 import { BatchCoalescer } from '../processing/coalescer';
 import { ActivityProcessor, type ProcessedEventMessage } from '../processing/processor';
-import type { StoredEvent } from '../store/activity-store';
+import type { StoredEvent } from '../store/rows';
 import type { RoleEnv } from './role-env';
 
 export interface ProcessorRoleOptions {

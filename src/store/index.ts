@@ -5,9 +5,7 @@ import { PgStore } from './pg-store';
 import { PgliteStore } from './pglite-store';
 import type { Store } from './store';
 
-export type { Queryable, QueryResult, Store, Transaction, TransactionOptions } from './store';
-export { PgStore } from './pg-store';
-export { PgliteStore } from './pglite-store';
+export type { Queryable, Store } from './store';
 
 export interface StoreOptions {
   databaseUrl?: string;

@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context';
 import type { Logger } from '../logger';
 import type { Queryable } from '../store';
-import { dashboardAt, type DashboardData } from '../store/live-queries';
+import { dashboardAt, type DashboardData } from '../store/dashboard-queries';
 import type { Delivery } from './delivery';
 import type { Subscriber } from './subscriber';
 import type { SubscriptionRegistry } from './subscriptions';

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { ProcessedEventMessage } from '../processing/processor';
 import type { Loaders } from '../resolvers/loaders';
 import type { Queryable } from '../store';
-import type { EventQuery } from '../store/read-queries';
+import type { EventQuery } from '../store/event-queries';
 import { AlertStream } from './alert-stream';
 import { DashboardTicker } from './dashboard-ticker';
 import { Delivery } from './delivery';

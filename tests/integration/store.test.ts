@@ -4,10 +4,18 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store';
 import { migrate, readMigrations } from '../../src/store/migrate';
 import { projectRoot } from '../../src/paths';
-import { arrayLiteral, EVENT_COLUMNS, INLINE_PARAMETERS_BYTES, sqlLiteral, storeBatch, toStoredEvent, type EventRow, type IncomingEvent } from '../../src/store/activity-store';
+import { INLINE_PARAMETERS_BYTES, storeBatch, type IncomingEvent } from '../../src/store/event-writer';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../../src/store/rows';
+import { arrayLiteral, sqlLiteral } from '../../src/store/sql-literals';
 import type { ActivityValue } from '../../src/domain/activity';
 import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
-import { failedPage } from '../../src/store/read-queries';
+import { failedPage } from '../../src/store/failed-queries';
+import { eventsInSeqRange, latestSeq } from '../../src/store/event-queries';
+import { encodeCursor } from '../../src/domain/cursor';
+import type { ProcessedEventMessage } from '../../src/processing/processor';
+import { recomputeRisk, writeAlerts } from '../../src/store/alert-writer';
+import { wipeProcessedState } from '../../src/store/event-writer';
+import type { FraudAlertMessage } from '../../src/domain/alerts';
 
 const leftovers = new Leftovers();
 afterAll(() => leftovers.dispose());
@@ -224,6 +232,59 @@ describe('the store', () => {
     const rest = await failedPage(store, 2, first.rows[1]!.seq);
     expect(rest.rows.map((r) => r.offset)).toEqual(['3']);
     expect(await failedPage(store, 2, rest.rows[0]!.seq)).toEqual({ rows: [], total: 3 });
+  });
+
+  it.each(['postgres', 'pglite'])('says where the stored events end, and reads a range of them back as the processed topic carries them (%s)', async (kind) => {
+    const store = await storeOf(kind);
+    const batch = (ids: string[], from: number): IncomingEvent[] =>
+      ids.map((id, i) => ({
+        value: { schemaVersion: 1, eventId: id, userId: `u-${i % 2}`, type: 'PAGE_VIEW', occurredAt: '2024-01-15T10:30:45.123Z', receivedAt: '2024-01-15T10:30:46.000Z', pageUrl: `/${id}`, properties: {} } as unknown as ActivityValue,
+        partition: i % 3, offset: String(from + i),
+      }));
+    expect(await latestSeq(store)).toBe(0);
+    expect(await eventsInSeqRange(store, 0, 100)).toEqual([]);
+    const first = await storeBatch(store, batch(['r-1', 'r-2', 'r-3'], 0), []);
+    expect(await latestSeq(store)).toBe(first.stored.at(-1)!.seq);
+    // A redelivered event ahead of new ones uses up a seq: the range has a hole to step over.
+    const second = await storeBatch(store, batch(['r-2', 'r-4', 'r-5'], 3), []);
+    const all = [...first.stored, ...second.stored.slice(1)];
+    expect(all.map((e) => e.eventId)).toEqual(['r-1', 'r-2', 'r-3', 'r-4', 'r-5']);
+    expect(all[3]!.seq).toBeGreaterThan(all[2]!.seq + 1);
+    expect(await latestSeq(store)).toBe(all[4]!.seq);
+
+    const before = store.statements;
+    const range: ProcessedEventMessage[] = await eventsInSeqRange(store, all[0]!.seq, all[4]!.seq);
+    expect(store.statements - before).toBe(1);
+    // What the writer returned for the same events (each with its stored predecessor), with cursors.
+    expect(range).toEqual(all.slice(1).map((e) => ({ ...e, cursor: encodeCursor('ev', e.seq) })));
+    // Bounds: after is left out, upTo is in; the first one's predecessor is `after`, even in a hole.
+    const hole = all[2]!.seq + 1;
+    const tail = await eventsInSeqRange(store, hole, all[3]!.seq);
+    expect(tail.map((e) => [e.eventId, e.prevSeq])).toEqual([['r-4', hole]]);
+    expect(await eventsInSeqRange(store, all[4]!.seq, all[4]!.seq + 10)).toEqual([]);
+  });
+
+  it.each(['postgres', 'pglite'])('stores alerts once, scores their users from the risk window, and scores them again after a rebuild (%s)', async (kind) => {
+    const store = await storeOf(kind);
+    const now = new Date('2024-02-01T00:00:00.000Z');
+    const ago = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+    const alert = (alertId: string, userId: string, severity: string, detectedAt: string): FraudAlertMessage => ({
+      alertId, userId, rule: 'HIGH_VELOCITY' as FraudAlertMessage['rule'], severity: severity as FraudAlertMessage['severity'], message: 'm', detectedAt, eventIds: ['e'], details: { n: 1 },
+    });
+    // The CRITICAL one is older than the window and counts for nothing.
+    const alerts = [alert('a-1', 'u-a', 'HIGH', ago(1)), alert('a-2', 'u-a', 'MEDIUM', ago(2)), alert('a-3', 'u-a', 'CRITICAL', ago(40)), alert('a-4', 'u-b', 'LOW', ago(0.1))];
+    const failed = [{ topic: 'alerts', partition: 0, offset: '9', key: null, reason: 'bad', rawValue: 'x' }];
+    const scores = async () => (await store.query<{ user_id: string; risk_score: number }>('SELECT user_id, risk_score FROM user_profiles ORDER BY user_id')).rows.map((r) => [r.user_id, Number(r.risk_score)]);
+    expect(await store.transaction((tx) => writeAlerts(tx, alerts, failed, now))).toBe(4);
+    expect(await scores()).toEqual([['u-a', 0.625], ['u-b', 0.1]]);
+    expect(await store.transaction((tx) => writeAlerts(tx, alerts, failed, now))).toBe(0);
+    expect((await store.query<{ n: number }>('SELECT count(*)::int AS n FROM fraud_alerts')).rows[0]!.n).toBe(4);
+    expect((await failedPage(store, 10, null)).total).toBe(1);
+    // A rebuild wipes the profiles (the alerts stay) and puts the scores back from the alerts.
+    await store.transaction((tx) => wipeProcessedState(tx));
+    expect(await scores()).toEqual([]);
+    await store.transaction((tx) => recomputeRisk(tx, now));
+    expect(await scores()).toEqual([['u-a', 0.625], ['u-b', 0.1]]);
   });
 
   it('migrates once when several instances open a new schema at the same moment', async () => {

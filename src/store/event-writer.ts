@@ -1,7 +1,8 @@
 import type { ActivityValue } from '../domain/activity';
-import { riskScore, RISK_WINDOW_DAYS, type FraudAlertMessage } from '../domain/alerts';
-import { applyEvents, emptyProfile, type ProfileState } from '../domain/profile';
-import type { UserSegment } from '../domain/enums';
+import { applyEvents, emptyProfile } from '../domain/profile';
+import { writeFailed, type FailedRecord } from './failed-writer';
+import { EVENT_COLUMNS, iso, PROFILE_COLUMNS, toProfile, toStoredEvent, type EventRow, type ProfileRow, type SequencedEvent, type StoredEvent } from './rows';
+import { arrayLiteral, literalBytes, sqlLiteral } from './sql-literals';
 import type { Queryable, Store, Transaction } from './store';
 
 /** An activity value with where it was read from. */
@@ -11,123 +12,8 @@ export interface IncomingEvent {
   offset: string;
 }
 
-/** A record that could not be processed, bound for the DLQ and the failed_events table. */
-export interface FailedRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  reason: string;
-  rawValue: string;
-}
-
-/** An event as stored: the value, its Kafka position, its place in processing order. */
-export interface StoredEvent extends ActivityValue {
-  seq: number;
-  processedAt: string;
-  partition: number;
-  offset: string;
-}
-
-/** A stored event with its predecessor in processing order (0 for the first): lets readers of the
- * processed topic, which spreads events over partitions, put them back in order and see gaps. */
-export interface SequencedEvent extends StoredEvent {
-  prevSeq: number;
-}
-
 /** Any fixed 64-bit key: serialises event writers, so `seq` order is commit order. */
 const WRITER_LOCK = 5_550_811_977;
-
-const EVENT_COLUMNS = `seq, event_id, user_id, type, occurred_at, received_at, processed_at, session_id, content_id,
-  page_url, referrer, properties, device, location, ip_address, user_agent, kafka_partition, kafka_offset`;
-
-export interface EventRow {
-  seq: number;
-  event_id: string;
-  user_id: string;
-  type: ActivityValue['type'];
-  occurred_at: Date | string;
-  received_at: Date | string;
-  processed_at: Date | string;
-  session_id: string | null;
-  content_id: string | null;
-  page_url: string | null;
-  referrer: string | null;
-  properties: Record<string, unknown>;
-  device: ActivityValue['device'];
-  location: ActivityValue['location'];
-  ip_address: string | null;
-  user_agent: string | null;
-  kafka_partition: number;
-  kafka_offset: number | string;
-}
-
-const iso = (d: Date | string): string => new Date(d).toISOString();
-
-export function toStoredEvent(r: EventRow): StoredEvent {
-  return {
-    schemaVersion: 1,
-    seq: Number(r.seq),
-    eventId: r.event_id,
-    userId: r.user_id,
-    type: r.type,
-    occurredAt: iso(r.occurred_at),
-    receivedAt: iso(r.received_at),
-    processedAt: iso(r.processed_at),
-    sessionId: r.session_id,
-    contentId: r.content_id,
-    pageUrl: r.page_url,
-    referrer: r.referrer,
-    properties: r.properties ?? {},
-    device: r.device,
-    location: r.location,
-    ipAddress: r.ip_address,
-    userAgent: r.user_agent,
-    partition: r.kafka_partition,
-    offset: String(r.kafka_offset),
-  };
-}
-
-interface ProfileRow {
-  user_id: string;
-  first_seen_at: Date | string | null;
-  last_seen_at: Date | string | null;
-  total_events: number;
-  event_counts: Record<string, number>;
-  session_count: number;
-  purchase_count: number;
-  total_spent: number;
-  devices: Record<string, number>;
-  countries: Record<string, number>;
-  preferences: Record<string, number>;
-  completion_sum: number;
-  completion_count: number;
-  segment: UserSegment;
-  risk_score: number;
-}
-
-const PROFILE_COLUMNS = `user_id, first_seen_at, last_seen_at, total_events, event_counts, session_count, purchase_count,
-  total_spent, devices, countries, preferences, completion_sum, completion_count, segment, risk_score`;
-
-export function toProfile(r: ProfileRow): ProfileState {
-  return {
-    userId: r.user_id,
-    firstSeenAt: r.first_seen_at === null ? null : iso(r.first_seen_at),
-    lastSeenAt: r.last_seen_at === null ? null : iso(r.last_seen_at),
-    totalEvents: Number(r.total_events),
-    eventCounts: r.event_counts,
-    sessionCount: Number(r.session_count),
-    purchaseCount: Number(r.purchase_count),
-    totalSpent: Number(r.total_spent),
-    devices: r.devices,
-    countries: r.countries,
-    preferences: r.preferences,
-    completionSum: Number(r.completion_sum),
-    completionCount: Number(r.completion_count),
-    segment: r.segment,
-    riskScore: Number(r.risk_score),
-  };
-}
 
 /** An event as the row it was just inserted as (what `toStoredEvent` would read back). */
 function storedFrom(e: IncomingEvent, seq: number, processedAt: string): StoredEvent {
@@ -166,17 +52,6 @@ const WRITER_LOCK_STATEMENT = `SELECT pg_advisory_xact_lock(${WRITER_LOCK})`;
  * SQL text.
  */
 export const INLINE_PARAMETERS_BYTES = 64 * 1024;
-
-/** A string as an SQL literal (E'' form, which means the same whatever standard_conforming_strings is). */
-export function sqlLiteral(text: string): string {
-  return `E'${text.replace(/[\\']/g, (c) => (c === "'" ? "''" : '\\\\'))}'`;
-}
-
-function literalBytes(values: readonly string[]): number {
-  let n = 0;
-  for (const v of values) n += v.length;
-  return n;
-}
 
 /**
  * The writer's one statement: where the stored events end and the transaction's time (`head`,
@@ -224,37 +99,13 @@ const PROFILE_STATEMENT = `INSERT INTO user_profiles (${PROFILE_COLUMNS}, update
 /**
  * The writer's statements, prepared once per connection (`TransactionOptions.prepare`): a small
  * group's transaction runs them with `EXECUTE`, its arrays as literals in the script, so
- * PostgreSQL neither parses nor plans them again (planning alone was about a third of the event
- * statement's time in PostgreSQL for a group of three events).
+ * PostgreSQL neither parses nor plans them again.
  */
 const WRITER_STATEMENTS = Object.freeze({ activity_writer: WRITER_STATEMENT, activity_profiles: PROFILE_STATEMENT });
 
 /** `EXECUTE name(…)` of a prepared writer statement with `values` as literals. */
 function executeWith(name: keyof typeof WRITER_STATEMENTS, values: readonly string[]): string {
   return `EXECUTE ${name}(${values.map(sqlLiteral).join(', ')})`;
-}
-
-const ARRAY_ESCAPE = /["\\]/g;
-const NEEDS_ESCAPE = /["\\]/;
-
-/**
- * A PostgreSQL array literal of the values as text (null and undefined as NULL), what
- * node-postgres sends for a JS array, with one escaping pass and none for a value without `"` or
- * `\`. Sent as the text of a `$n::type[]` parameter, PostgreSQL parses it as pg's own would be.
- */
-export function arrayLiteral(values: ReadonlyArray<string | number | null | undefined>): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ',';
-    const v = values[i];
-    if (v === null || v === undefined) {
-      out += 'NULL';
-    } else {
-      const text = typeof v === 'string' ? v : String(v);
-      out += NEEDS_ESCAPE.test(text) ? `"${text.replace(ARRAY_ESCAPE, '\\$&')}"` : `"${text}"`;
-    }
-  }
-  return out + '}';
 }
 
 /** A batch's events with the writer's statement parameters already built (see prepareEvents). */
@@ -269,10 +120,10 @@ export interface PreparedEvents {
  * The parameters of the writer's event statement: each column as one JSON array (JSON null for
  * SQL NULL), which `JSON.stringify` writes in one native pass and PostgreSQL unnests with
  * `json_array_elements_text` (and `jsonb_array_elements` for the jsonb columns); the partitions
- * and offsets, digits only, as array literals. Against a PostgreSQL array literal per column,
- * escaped in JS, this took about a sixth of the JS time and two thirds of PostgreSQL's for the
- * same rows. The processor builds them while the previous group's transaction is still in
- * PostgreSQL, so that the writer, which runs one transaction at a time, does not wait for them.
+ * and offsets, digits only, as array literals. That costs less, in JS and in PostgreSQL, than a
+ * PostgreSQL array literal per column escaped in JS. The processor builds them while the previous
+ * group's transaction is still in PostgreSQL, so that the writer, which runs one transaction at a
+ * time, does not wait for them.
  */
 export function prepareEvents(events: IncomingEvent[]): PreparedEvents {
   const v = events.map((e) => e.value);
@@ -364,22 +215,6 @@ async function writeBatch(tx: Transaction, prepared: PreparedEvents, failed: Fai
   return { stored: order, inserted: inserted.length };
 }
 
-async function writeFailed(tx: Queryable, failed: FailedRecord[]): Promise<void> {
-  await tx.query(
-    `INSERT INTO failed_events (topic, partition, "offset", key, reason, raw_value)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[])
-     ON CONFLICT (topic, partition, "offset") DO NOTHING`,
-    [
-      failed.map((f) => f.topic),
-      failed.map((f) => f.partition),
-      failed.map((f) => f.offset),
-      failed.map((f) => f.key),
-      failed.map((f) => f.reason),
-      failed.map((f) => f.rawValue),
-    ],
-  );
-}
-
 /**
  * Folds newly stored events into their users' profiles and writes them back. `newSessions` has
  * a user once per session the events started; `current` are the users' stored profiles.
@@ -419,105 +254,9 @@ async function updateProfiles(tx: Transaction, events: StoredEvent[], newSession
   else await tx.query(PROFILE_STATEMENT, literals);
 }
 
-/** An alert as stored. */
-export interface StoredAlert extends FraudAlertMessage {
-  seq: number;
-}
-
-export interface AlertRow {
-  seq: number;
-  alert_id: string;
-  user_id: string;
-  rule: FraudAlertMessage['rule'];
-  severity: FraudAlertMessage['severity'];
-  message: string;
-  detected_at: Date | string;
-  event_ids: string[];
-  details: Record<string, unknown>;
-}
-
-export const ALERT_COLUMNS = 'seq, alert_id, user_id, rule, severity, message, detected_at, event_ids, details';
-
-export function toStoredAlert(r: AlertRow): StoredAlert {
-  return {
-    seq: Number(r.seq),
-    alertId: r.alert_id,
-    userId: r.user_id,
-    rule: r.rule,
-    severity: r.severity,
-    message: r.message,
-    detectedAt: iso(r.detected_at),
-    eventIds: r.event_ids,
-    details: r.details,
-  };
-}
-
-/**
- * Stores alerts (an alertId already stored is skipped) and recomputes the risk score of the
- * users that got new ones from their alerts of the last 30 days. Returns how many were new.
- */
-export async function writeAlerts(tx: Queryable, alerts: FraudAlertMessage[], failed: FailedRecord[], now: Date): Promise<number> {
-  let inserted = 0;
-  if (alerts.length > 0) {
-    const r = await tx.query<{ user_id: string }>(
-      `INSERT INTO fraud_alerts (alert_id, user_id, rule, severity, message, detected_at, event_ids, details)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::jsonb[])
-       ON CONFLICT (alert_id) DO NOTHING RETURNING user_id`,
-      [
-        alerts.map((a) => a.alertId),
-        alerts.map((a) => a.userId),
-        alerts.map((a) => a.rule),
-        alerts.map((a) => a.severity),
-        alerts.map((a) => a.message),
-        alerts.map((a) => a.detectedAt),
-        alerts.map((a) => JSON.stringify(a.eventIds)),
-        alerts.map((a) => JSON.stringify(a.details)),
-      ],
-    );
-    inserted = r.rows.length;
-    const users = [...new Set(r.rows.map((x) => x.user_id))].sort();
-    if (users.length > 0) {
-      const since = new Date(now.getTime() - RISK_WINDOW_DAYS * 86_400_000).toISOString();
-      const sev = await tx.query<{ user_id: string; severity: FraudAlertMessage['severity'] }>(
-        'SELECT user_id, severity FROM fraud_alerts WHERE user_id = ANY($1::text[]) AND detected_at >= $2',
-        [users, since],
-      );
-      const byUser = new Map<string, FraudAlertMessage['severity'][]>(users.map((u) => [u, []]));
-      for (const row of sev.rows) byUser.get(row.user_id)!.push(row.severity);
-      await tx.query(
-        `INSERT INTO user_profiles (user_id, risk_score) SELECT * FROM unnest($1::text[], $2::float8[])
-         ON CONFLICT (user_id) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = now()`,
-        [users, users.map((u) => riskScore(byUser.get(u)!))],
-      );
-    }
-  }
-  if (failed.length > 0) await writeFailed(tx, failed);
-  return inserted;
-}
-
-/** Recomputes the risk score of every user with recent alerts (after a rebuild). */
-export async function recomputeRisk(tx: Queryable, now: Date): Promise<void> {
-  const since = new Date(now.getTime() - RISK_WINDOW_DAYS * 86_400_000).toISOString();
-  const r = await tx.query<{ user_id: string; severity: FraudAlertMessage['severity'] }>(
-    'SELECT user_id, severity FROM fraud_alerts WHERE detected_at >= $1 ORDER BY user_id',
-    [since],
-  );
-  const byUser = new Map<string, FraudAlertMessage['severity'][]>();
-  for (const row of r.rows) byUser.set(row.user_id, [...(byUser.get(row.user_id) ?? []), row.severity]);
-  if (byUser.size === 0) return;
-  const users = [...byUser.keys()];
-  await tx.query(
-    `INSERT INTO user_profiles (user_id, risk_score) SELECT * FROM unnest($1::text[], $2::float8[])
-     ON CONFLICT (user_id) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = now()`,
-    [users, users.map((u) => riskScore(byUser.get(u)!))],
-  );
-}
-
 /** Empties what the processor derives from the log (for `replay --rebuild`). */
 export async function wipeProcessedState(tx: Queryable): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITER_LOCK]);
   // Alerts come from their own topic and stay; risk scores are recomputed from them afterwards.
   await tx.query('TRUNCATE activity_events, user_profiles, user_sessions, failed_events');
 }
-
-export { EVENT_COLUMNS, PROFILE_COLUMNS, type ProfileRow };

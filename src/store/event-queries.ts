@@ -1,5 +1,5 @@
-import type { ProfileState } from '../domain/profile';
-import { EVENT_COLUMNS, PROFILE_COLUMNS, toProfile, toStoredEvent, type EventRow, type ProfileRow, type StoredEvent } from './activity-store';
+import { encodeCursor } from '../domain/cursor';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow, type SequencedEvent, type StoredEvent } from './rows';
 import type { Queryable } from './store';
 
 /** What processedEvents and eventProcessed filter on. */
@@ -52,11 +52,6 @@ export async function eventById(db: Queryable, eventId: string): Promise<StoredE
   return r.rows[0] ? toStoredEvent(r.rows[0]) : null;
 }
 
-export async function profilesByIds(db: Queryable, userIds: readonly string[]): Promise<Map<string, ProfileState>> {
-  const r = await db.query<ProfileRow>(`SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id = ANY($1::text[])`, [userIds]);
-  return new Map(r.rows.map((row) => [row.user_id, toProfile(row)]));
-}
-
 /** The newest `first` events of each user, newest first, in one statement. */
 export async function recentEventsOf(db: Queryable, userIds: readonly string[], first: number): Promise<Map<string, StoredEvent[]>> {
   const r = await db.query<EventRow>(
@@ -76,42 +71,23 @@ export async function recentEventsOf(db: Queryable, userIds: readonly string[], 
   return out;
 }
 
-export interface FailedRow {
-  seq: number;
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  reason: string;
-  failedAt: string;
-  rawValue: string;
+/** Where the stored events end: the newest `seq`, 0 while there is none. The live stream starts there. */
+export async function latestSeq(db: Queryable): Promise<number> {
+  const r = await db.query<{ max: number }>('SELECT coalesce(max(seq), 0) AS max FROM activity_events');
+  return Number(r.rows[0]!.max);
 }
 
 /**
- * A page of failed records after `afterSeq`, oldest first, with how many there are in all: one
- * statement, so the page and the count come from the same snapshot.
+ * The events with `after < seq <= upTo` in processing order, in one statement, each with its
+ * cursor and its predecessor among them (`after` for the first): what the fan-out fills a gap in
+ * the processed topic with. `seq` has holes (a conflicting insert uses one up), so the predecessor
+ * is the previous row, not `seq - 1`.
  */
-export async function failedPage(db: Queryable, limit: number, afterSeq: number | null): Promise<{ rows: FailedRow[]; total: number }> {
-  const r = await db.query<{ total: number; seq: number | null; topic: string; partition: number; offset: number | string; key: string | null; reason: string; failed_at: Date | string; raw_value: string }>(
-    `SELECT t.total, p.* FROM (SELECT count(*)::int AS total FROM failed_events) t
-       LEFT JOIN LATERAL (
-         SELECT seq, topic, partition, "offset", key, reason, failed_at, raw_value FROM failed_events
-          WHERE ($1::bigint IS NULL OR seq > $1) ORDER BY seq ASC LIMIT $2
-       ) p ON true
-      ORDER BY p.seq ASC`,
-    [afterSeq, limit],
+export async function eventsInSeqRange(db: Queryable, after: number, upTo: number): Promise<Array<SequencedEvent & { cursor: string }>> {
+  const r = await db.query<EventRow & { prev_seq: number }>(
+    `SELECT ${EVENT_COLUMNS}, lag(seq, 1, $1::bigint) OVER (ORDER BY seq) AS prev_seq
+       FROM activity_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
+    [after, upTo],
   );
-  const rows = r.rows
-    .filter((x) => x.seq !== null)
-    .map((x) => ({
-      seq: Number(x.seq),
-      topic: x.topic,
-      partition: x.partition,
-      offset: String(x.offset),
-      key: x.key,
-      reason: x.reason,
-      failedAt: new Date(x.failed_at).toISOString(),
-      rawValue: x.raw_value,
-    }));
-  return { rows, total: r.rows[0]?.total ?? 0 };
+  return r.rows.map((row) => ({ ...toStoredEvent(row), prevSeq: Number(row.prev_seq), cursor: encodeCursor('ev', Number(row.seq)) }));
 }
