@@ -1,7 +1,7 @@
 import type { ActivityValue } from '../domain/activity';
 import type { FraudAlertMessage } from '../domain/alerts';
 import type { ProfileState } from '../domain/profile';
-import type { UserSegment } from '../schema/common/enums';
+import type { UserSegment } from '../domain/enums';
 
 /** An event as stored: the value, its Kafka position, its place in processing order. */
 export interface StoredEvent extends ActivityValue {
