@@ -1,3 +1,4 @@
+import type { ProcessedEventMessage } from './domain/processed-event';
 import { randomUUID } from 'node:crypto';
 import { Gauge } from 'prom-client';
 import type { Config } from './config';
@@ -6,7 +7,7 @@ import { BatchingPublisher } from './kafka/publisher';
 import { topicSpecs } from './kafka/topics';
 import { Parts } from './lifecycle';
 import type { Logger } from './logger';
-import type { ProcessedEventMessage } from './processing/processor';
+
 import { startFraudRole } from './roles/fraud';
 import { startGatewayServer, type GatewayRoleOptions } from './roles/gateway';
 import { startLiveStream } from './roles/live-stream';

@@ -6,7 +6,7 @@ import type { Publisher } from '../recording/recorder';
 import { writeAlerts } from '../store/alert-writer';
 import { prepareEvents, storeBatch, type IncomingEvent } from '../store/event-writer';
 import type { FailedRecord } from '../store/failed-writer';
-import type { SequencedEvent, StoredEvent } from '../store/rows';
+import type { ProcessedEventMessage, StoredEvent } from '../domain/processed-event';
 import { parseAlert, type FraudAlertMessage } from '../domain/alerts';
 import type { Store } from '../store';
 
@@ -15,14 +15,6 @@ export interface ConsumedRecord {
   key: Buffer | null;
   value: Buffer | null;
   offset: string;
-}
-
-/**
- * A processed event on the processed topic: the stored event with its cursor, and `prevSeq`,
- * the event before it in processing order, so readers can restore the order across partitions.
- */
-export interface ProcessedEventMessage extends SequencedEvent {
-  cursor: string;
 }
 
 /** Largest part of a bad record kept for the failedEvents query (the DLQ keeps all of it). */

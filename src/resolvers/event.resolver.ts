@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../domain/processed-event';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { narrowedUser, reader } from '../auth/policies';
 import { canReadAll } from '../auth/principal';
@@ -10,7 +11,7 @@ import { ActivityEvent, ActivityEventConnection, EventFilter } from '../schema/a
 import { MAX_PAGE } from '../schema/common/pagination';
 import { UserProfile } from '../schema/profile/user-profile.type';
 import type { ResolverDeps } from './deps';
-import type { StoredEvent } from '../store/rows';
+
 import { countEvents, eventById, findEvents, type EventQuery } from '../store/event-queries';
 
 /** Checks `first` and decodes `after`; every problem at once. */

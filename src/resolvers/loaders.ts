@@ -1,6 +1,7 @@
+import type { StoredEvent } from '../domain/processed-event';
 import DataLoader from 'dataloader';
 import type { ProfileState } from '../domain/profile';
-import type { StoredAlert, StoredEvent } from '../store/rows';
+import type { StoredAlert } from '../store/rows';
 import { recentAlertsOf } from '../store/alert-queries';
 import { recentEventsOf } from '../store/event-queries';
 import { profilesByIds } from '../store/profile-queries';

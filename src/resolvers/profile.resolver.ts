@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../domain/processed-event';
 import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { narrowedUser, reader } from '../auth/policies';
 import type { GatewayContext } from '../context';
@@ -7,7 +8,7 @@ import { ActivityEvent } from '../schema/activity/activity-event.type';
 import type { ActivityType } from '../domain/enums';
 import { KeyCount, MAX_PAGE } from '../schema/common/pagination';
 import { EventTypeCount, PreferenceScore, UserProfile } from '../schema/profile/user-profile.type';
-import type { StoredEvent } from '../store/rows';
+
 
 @Resolver(() => UserProfile)
 export class ProfileResolver {

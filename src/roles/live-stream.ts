@@ -1,8 +1,9 @@
+import { parseProcessedEvent, type ProcessedEventMessage } from '../domain/processed-event';
 import { Gauge } from 'prom-client';
 import { parseAlert } from '../domain/alerts';
 import { FanoutConsumer } from '../kafka/fanout-consumer';
 import { ConsumerGroups } from '../kafka/topics';
-import type { ProcessedEventMessage } from '../processing/processor';
+
 import { createLoaders } from '../resolvers/loaders';
 import { eventsInSeqRange, latestSeq } from '../store/event-queries';
 import { StreamHub } from '../streaming/hub';
@@ -26,6 +27,7 @@ export async function startLiveStream(env: RoleEnv, instanceId: string): Promise
   const writes = metrics.counter('subscription_writes_total', 'Socket writes carrying messages to subscribers (each holds every message its socket got in one turn)');
   const snapshots = metrics.counter('dashboard_snapshots_total', 'Dashboard snapshots computed');
   const fanned = metrics.counter('fanout_records_total', 'Records read by the fan-out consumer', ['topic']);
+  const unreadable = metrics.counter('fanout_unreadable_records_total', 'Processed-topic records the fan-out consumer skipped because they are not processed events');
 
   // The live stream starts where the store stands now; earlier events are read from the store.
   const start = await latestSeq(store);
@@ -79,7 +81,12 @@ export async function startLiveStream(env: RoleEnv, instanceId: string): Promise
     onRecord: (topic, value) => {
       fanned.inc({ topic: topic === topics.processed ? 'processed' : 'alerts' });
       if (topic === topics.processed) {
-        sequencer.push(JSON.parse(value.toString('utf8')) as ProcessedEventMessage);
+        const parsed = parseProcessedEvent(value);
+        if ('event' in parsed) sequencer.push(parsed.event);
+        else {
+          unreadable.inc();
+          logger.warn({ reason: parsed.reason }, 'skipped a processed-topic record that is not a processed event');
+        }
         return;
       }
       const a = parseAlert(value);

@@ -1,9 +1,10 @@
+import type { ProcessedEventMessage, StoredEvent } from '../domain/processed-event';
 import { BatchConsumer } from '../kafka/batch-consumer';
 import { BatchingPublisher } from '../kafka/publisher';
 import { ConsumerGroups } from '../kafka/topics';
 import { BatchCoalescer } from '../processing/coalescer';
-import { ActivityProcessor, type ProcessedEventMessage } from '../processing/processor';
-import type { StoredEvent } from '../store/rows';
+import { ActivityProcessor } from '../processing/processor';
+
 import type { RoleEnv } from './role-env';
 
 export interface ProcessorRoleOptions {

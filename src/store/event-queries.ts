@@ -1,5 +1,6 @@
+import type { SequencedEvent, StoredEvent } from '../domain/processed-event';
 import { encodeCursor } from '../domain/cursor';
-import { EVENT_COLUMNS, toStoredEvent, type EventRow, type SequencedEvent, type StoredEvent } from './rows';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
 import type { Queryable } from './store';
 
 /** What processedEvents and eventProcessed filter on. */

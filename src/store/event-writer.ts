@@ -1,7 +1,8 @@
+import type { SequencedEvent, StoredEvent } from '../domain/processed-event';
 import type { ActivityValue } from '../domain/activity';
 import { applyEvents, emptyProfile } from '../domain/profile';
 import { writeFailed, type FailedRecord } from './failed-writer';
-import { EVENT_COLUMNS, iso, PROFILE_COLUMNS, toProfile, toStoredEvent, type EventRow, type ProfileRow, type SequencedEvent, type StoredEvent } from './rows';
+import { EVENT_COLUMNS, iso, PROFILE_COLUMNS, toProfile, toStoredEvent, type EventRow, type ProfileRow } from './rows';
 import { arrayLiteral, literalBytes, sqlLiteral } from './sql-literals';
 import type { Queryable, Store, Transaction } from './store';
 

@@ -2,20 +2,8 @@ import type { ActivityValue } from '../domain/activity';
 import type { FraudAlertMessage } from '../domain/alerts';
 import type { ProfileState } from '../domain/profile';
 import type { UserSegment } from '../domain/enums';
+import type { StoredEvent } from '../domain/processed-event';
 
-/** An event as stored: the value, its Kafka position, its place in processing order. */
-export interface StoredEvent extends ActivityValue {
-  seq: number;
-  processedAt: string;
-  partition: number;
-  offset: string;
-}
-
-/** A stored event with its predecessor in processing order (0 for the first): lets readers of the
- * processed topic, which spreads events over partitions, put them back in order and see gaps. */
-export interface SequencedEvent extends StoredEvent {
-  prevSeq: number;
-}
 
 /** The columns of an EventRow, as a SELECT list. */
 export const EVENT_COLUMNS = `seq, event_id, user_id, type, occurred_at, received_at, processed_at, session_id, content_id,

@@ -1,11 +1,12 @@
+import type { ProcessedEventMessage, StoredEvent } from '../domain/processed-event';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context';
 import { encodeCursor } from '../domain/cursor';
 import { ClientError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import type { ProcessedEventMessage } from '../processing/processor';
+
 import type { Queryable } from '../store';
-import type { StoredEvent } from '../store/rows';
+
 import { findEvents, type EventQuery } from '../store/event-queries';
 import type { Delivery } from './delivery';
 import { slowConsumer, type Subscriber } from './subscriber';

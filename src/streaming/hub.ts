@@ -1,3 +1,4 @@
+import type { ProcessedEventMessage } from '../domain/processed-event';
 import type { GraphQLResolveInfo } from 'graphql';
 import type WebSocket from 'ws';
 import type { GatewayContext, SubscriptionHub } from '../context';
@@ -5,7 +6,7 @@ import type { FraudAlertMessage } from '../domain/alerts';
 import type { Severity } from '../domain/enums';
 import type { ClientError } from '../errors';
 import type { Logger } from '../logger';
-import type { ProcessedEventMessage } from '../processing/processor';
+
 import type { Loaders } from '../resolvers/loaders';
 import type { Queryable } from '../store';
 import type { EventQuery } from '../store/event-queries';

@@ -1,3 +1,4 @@
+import type { ProcessedEventMessage } from '../../src/domain/processed-event';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { Leftovers, PG_URL, throwawaySchema } from '../support/harness';
 import { failedPage } from '../../src/store/failed-queries';
 import { eventsInSeqRange, latestSeq } from '../../src/store/event-queries';
 import { encodeCursor } from '../../src/domain/cursor';
-import type { ProcessedEventMessage } from '../../src/processing/processor';
+
 import { recomputeRisk, writeAlerts } from '../../src/store/alert-writer';
 import { wipeProcessedState } from '../../src/store/event-writer';
 import type { FraudAlertMessage } from '../../src/domain/alerts';

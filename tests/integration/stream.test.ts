@@ -38,6 +38,26 @@ describe('eventProcessed', () => {
   });
 });
 
+describe('the fan-out consumer', () => {
+  it('skips processed-topic records that are not processed events, counts them, and reads on', async () => {
+    const metric = async (line: RegExp): Promise<number> => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      return Number(line.exec(text)?.[1] ?? 0);
+    };
+    const unreadable = /^fanout_unreadable_records_total (\d+)/m;
+    const read = /^fanout_records_total\{topic="processed"\} (\d+)/m;
+    const before = { unreadable: await metric(unreadable), read: await metric(read) };
+    const producer = testKafka().producer();
+    await producer.connect();
+    leftovers.add(() => producer.disconnect());
+    await producer.send({ topic: gw.config.kafka.topics.processed, messages: [{ key: 'x', value: 'garbage' }, { key: 'x', value: '{"seq":"one"}' }] });
+    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'PAGE_VIEW', pageUrl: '/after-junk' }] }, token('junk-reader'));
+    // The record after the junk is read from the topic too: the consumer did not stall on it.
+    await waitFor(async () => ((await metric(read)) >= before.read + 3 ? true : undefined), 20_000, 'the fan-out consumer to read past the junk');
+    expect((await metric(unreadable)) - before.unreadable).toBe(2);
+  });
+});
+
 describe('message framing', () => {
   it('delivers the same events over a compressed connection (permessage-deflate) as over a plain one', async () => {
     const g = await startGateway(leftovers, { WS_DEFLATE: 'true' });
