@@ -1,11 +1,7 @@
-import './pooled-encoder'; // before KafkaJS loads
-import './linear-grouping'; // before KafkaJS loads
-import './direct-record-encoder'; // before KafkaJS loads
-import './direct-produce-request'; // before KafkaJS loads
-import './idle-request-queue';
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../logger';
+import { kafkajs } from './runtime';
 
 /** One record to publish. */
 export interface OutgoingRecord {
@@ -98,7 +94,7 @@ export class BatchingPublisher {
   private needsReset = false;
   private stopped = false;
   private idle: Array<() => void> = [];
-  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly partitioner = kafkajs().Partitioners.DefaultPartitioner();
   /** Partition counts already looked up (the lookup is cached for good anyway): no await per publish. */
   private readonly counts = new Map<string, number>();
   /**
