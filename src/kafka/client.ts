@@ -1,14 +1,12 @@
-import './pooled-encoder'; // before KafkaJS loads
-import './linear-grouping'; // before KafkaJS loads
-import './direct-record-encoder'; // before KafkaJS loads
-import './direct-produce-request'; // before KafkaJS loads
-import './idle-request-queue';
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kafkajs';
+import type { Admin, Kafka, LogEntry, logLevel } from 'kafkajs';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../logger';
+import { installKafkaPatches, skippedPatches, type InstallKafkaPatchesOptions, type KafkaPatchOutcome } from './patches';
+import { kafkajs } from './runtime';
 import type { TopicSpec } from './topics';
 
-// KafkaJS stays behind src/kafka: nothing outside this folder imports it.
+// KafkaJS stays behind src/kafka: nothing outside this folder imports it (its types aside), and
+// nothing here loads it before `createKafka` has installed the changes of `patches.ts`.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
 export interface KafkaOptions {
@@ -20,7 +18,19 @@ export interface KafkaOptions {
   requestTimeout?: number;
   /** Retries of a failed request inside KafkaJS before the caller sees the error. */
   retries?: number;
+  /**
+   * Refuse to create the client when a change to KafkaJS (docs/kafka-patches.md) did not
+   * install: what a production start passes, so it fails at start-up rather than running with
+   * KafkaJS's shipped encoding or idle timers unnoticed. Otherwise a skipped change is logged and
+   * KafkaJS works as shipped for what it covers.
+   */
+  requirePatches?: boolean;
+  /** Passed to `installKafkaPatches` (tests make a change's target look wrong with it). */
+  patches?: InstallKafkaPatchesOptions;
 }
+
+/** KafkaJS's log levels (its `logLevel` enum: plain numbers, so no KafkaJS load for them). */
+export const KafkaLogLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const satisfies Record<keyof typeof logLevel, number>;
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.ERROR]: 'error',
@@ -29,16 +39,52 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
-/** A KafkaJS client whose log lines go through pino (as `component: kafkajs`). */
+const reports = new WeakMap<Kafka, readonly KafkaPatchOutcome[]>();
+
+/**
+ * What installing the changes to KafkaJS did when `kafka` was created by `createKafka` (for the
+ * `kafka_patch_installed` gauge: `registerKafkaPatchMetric`).
+ */
+export function kafkaPatchReport(kafka: Kafka): readonly KafkaPatchOutcome[] {
+  return reports.get(kafka) ?? [];
+}
+
+/**
+ * Installs the changes to KafkaJS, logs one line naming each as installed or skipped, and throws
+ * when `requirePatches` is set and one is not in place.
+ */
+function installReported(options: KafkaOptions): readonly KafkaPatchOutcome[] {
+  const report = installKafkaPatches(options.patches);
+  const missing = skippedPatches(report);
+  const summary = report.map((o) => (o.status === 'installed' ? `${o.patch} installed` : `${o.patch} skipped (${o.reason})`)).join(', ');
+  const fields = { component: 'kafka', patches: Object.fromEntries(report.map((o) => [o.patch, o.status])) };
+  if (missing.length === 0) options.logger.info(fields, `KafkaJS patches: ${summary}`);
+  else options.logger.warn(fields, `KafkaJS patches: ${summary}`);
+  if (options.requirePatches && missing.length > 0) {
+    throw new InfrastructureError(
+      `KafkaJS patches not installed: ${missing.map((o) => `${o.patch} (${o.reason})`).join(', ')}; see docs/kafka-patches.md`,
+      false,
+    );
+  }
+  return report;
+}
+
+/**
+ * A KafkaJS client whose log lines go through pino (as `component: kafkajs`), created once the
+ * changes to KafkaJS are installed (see `installReported`); `kafkaPatchReport` tells what they did.
+ * @throws InfrastructureError (not retriable) with `requirePatches`, naming each change not installed.
+ */
 export function createKafka(options: KafkaOptions): Kafka {
+  const report = installReported(options);
+  const { Kafka } = kafkajs();
   const log = options.logger.child({ component: 'kafkajs' });
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
     connectionTimeout: options.connectionTimeout ?? 3_000,
     requestTimeout: options.requestTimeout ?? 10_000,
     retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2_000 },
-    logLevel: KafkaLogLevel.WARN,
+    logLevel: KafkaLogLevel.WARN as logLevel,
     logCreator:
       () =>
       ({ level, label, log: entry }: LogEntry) => {
@@ -50,6 +96,8 @@ export function createKafka(options: KafkaOptions): Kafka {
         log[lvl]({ ...rest, kafkaLevel: label }, message);
       },
   });
+  reports.set(kafka, report);
+  return kafka;
 }
 
 /**
@@ -198,10 +246,11 @@ export class KafkaAdmin {
 
 /** Whether any of `brokers` answers a metadata request within `timeoutMs` (no retries, no logs). */
 export async function brokersAnswer(brokers: string[], timeoutMs = 2_000): Promise<boolean> {
+  const { Kafka } = kafkajs();
   const kafka = new Kafka({
     clientId: 'probe',
     brokers,
-    logLevel: KafkaLogLevel.NOTHING,
+    logLevel: KafkaLogLevel.NOTHING as logLevel,
     connectionTimeout: Math.min(timeoutMs, 2_000),
     requestTimeout: timeoutMs,
     retry: { retries: 0 },

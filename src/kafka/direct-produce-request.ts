@@ -1,21 +1,22 @@
 import { buf as crc32c } from 'crc-32/crc32c';
-import { measureRecord, putRecord, Written } from './direct-record-encoder';
-import { exportMarked, modulePath, replaceExport } from './module-export';
+import { bindEncoder, measureRecord, putRecord, Written } from './direct-record-encoder';
+import { exportMarked, INSTALLED, modulePath, replaceExport, skipped, type InstallResult } from './module-export';
 
 /**
  * KafkaJS 2.2.4 encodes a produce request in layers: each record into an encoder, the records
  * copied into a record batch body that grows by doubling, the body checksummed byte by byte in
  * JS, copied into the batch, the batch into its partition's encoder, that into its topic's, that
- * into the request's, and the request twice more for its header and size. A 100-event request
- * cost about 1.5 ms of CPU on the two-core machine, of which the records themselves were a fifth.
+ * into the request's, and the request twice more for its header and size. Most of a produce
+ * request's encoding time goes to those copies and the checksum, not to the records themselves.
  *
  * `encodeProduceRequest` writes the same bytes (Produce v3 to v7 share them) into one buffer
  * measured up front, and checksums the batch with crc-32's table-sliced CRC-32C.
  * `encodeRequestFrame` writes the request header and size around the payload in one copy.
  * `installDirectProduceRequest` puts them in place of the exports of KafkaJS's produce v3 request
- * and request framing modules, which KafkaJS requires once, at load: the modules of this folder
- * that load KafkaJS import this one first. A compressed produce request is left to KafkaJS. If
- * the modules are not where 2.2.4 has them, nothing is replaced.
+ * and request framing modules, which KafkaJS requires once, at load: `installKafkaPatches`
+ * (`patches.ts`) runs it before KafkaJS loads, from `createKafka`. A compressed produce request is
+ * left to KafkaJS. If the modules are not where 2.2.4 has them, nothing is replaced and the
+ * install says so. See docs/kafka-patches.md.
  */
 
 interface EncoderLike {
@@ -52,14 +53,13 @@ type ProduceFactory = (args: ProduceArgs) => ProduceRequest;
 type FramingArgs = { correlationId: number; clientId: string | null; request: { apiKey: number; apiVersion: number; encode(): Promise<EncoderLike> } };
 
 const DIRECT = Symbol.for('activity-gateway.direct-produce-request');
-const PRODUCE_V3 = 'kafkajs/src/protocol/requests/produce/v3/request';
-const FRAMING = 'kafkajs/src/protocol/request';
+/** Where KafkaJS 2.2.4 keeps its produce v3 request (v4 to v7 build on it) and its request framing. */
+export const PRODUCE_V3 = 'kafkajs/src/protocol/requests/produce/v3/request';
+export const FRAMING = 'kafkajs/src/protocol/request';
 const LONG = 'kafkajs/src/utils/long';
 
-const Long = (() => {
-  const path = modulePath(LONG);
-  return path ? (require(path) as LongClass) : undefined;
-})();
+/** KafkaJS's Long, as the install found it. */
+let Long: LongClass | undefined;
 
 /** Bytes of the record batch before its records (offset, length, epoch, magic, CRC, body header, count). */
 const BATCH_HEADER = 8 + 4 + 4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
@@ -183,11 +183,21 @@ export function directProduceRequestInstalled(): boolean {
   return exportMarked(PRODUCE_V3, DIRECT) && exportMarked(FRAMING, DIRECT);
 }
 
-/** Puts the direct encodings in place of KafkaJS's, once; a no-op where that cannot be done. */
-export function installDirectProduceRequest(): void {
-  if (!Long || !modulePath('kafkajs/src/protocol/encoder')) return;
-  replaceExport(PRODUCE_V3, DIRECT, (original: ProduceFactory) => directProduceRequestOf(original));
-  replaceExport(FRAMING, DIRECT, () => encodeRequestFrame);
+/**
+ * Puts the direct encodings in place of the produce v3 request of `target` and KafkaJS's request
+ * framing, once; says whether both are in place (neither is replaced unless both can be).
+ */
+export function installDirectProduceRequest(target = PRODUCE_V3): InstallResult {
+  const longPath = modulePath(LONG);
+  if (longPath === undefined) return skipped(`${LONG} not found`);
+  const FoundLong = require(longPath) as Partial<LongClass> | undefined;
+  if (typeof FoundLong?.fromValue !== 'function' || typeof FoundLong.fromInt !== 'function') return skipped(`${LONG} does not look like KafkaJS 2.2.4's Long`);
+  const bound = bindEncoder();
+  if (!bound.installed) return bound;
+  for (const name of [target, FRAMING]) if (modulePath(name) === undefined) return skipped(`${name} not found`);
+  Long = FoundLong as LongClass;
+  const produce = replaceExport(target, DIRECT, (original: ProduceFactory) => directProduceRequestOf(original));
+  if (!produce.installed) return produce;
+  const framing = replaceExport(FRAMING, DIRECT, () => encodeRequestFrame);
+  return framing.installed ? INSTALLED : framing;
 }
-
-installDirectProduceRequest();

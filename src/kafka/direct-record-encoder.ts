@@ -1,13 +1,12 @@
-import { exportMarked, modulePath, replaceExport } from './module-export';
-import './pooled-encoder'; // the Encoder this writes into
+import { exportMarked, INSTALLED, modulePath, replaceExport, skipped, type InstallResult } from './module-export';
+import { ENCODER } from './pooled-encoder';
 
 /**
  * KafkaJS 2.2.4 encodes a produced record by building an array of `{key, value}` header objects,
  * one `Encoder` per header, and an `Encoder` for the record that starts at 512 bytes and grows by
  * copying; the encoders of the headers are then copied into it, and every varint goes through an
  * array and a `Buffer.from` of its own. Every event the gateway records and every event the
- * processor publishes has three headers: in a profile of processing, record encoding was 15% of
- * the processor's CPU, its headers alone 6%.
+ * processor publishes has three headers, so that per-header work is paid on every record.
  *
  * `measureRecord` sizes a record's parts once and `putRecord` writes the same bytes (record
  * length, attributes, timestamp and offset deltas, key, value, header count, then each header's
@@ -15,9 +14,10 @@ import './pooled-encoder'; // the Encoder this writes into
  * writes every record of a request into its one buffer that way. `encodeRecord`, a record in a
  * buffer of its own, takes the place of KafkaJS's Record v0 export (`installDirectRecordEncoder`)
  * for what still goes through KafkaJS's record batch: compressed produce requests. It is
- * installed before KafkaJS's produce request module loads (that requires it once, at load), so
- * the modules of this folder that load KafkaJS import this one first. If the module is not where
- * 2.2.4 has it, nothing is replaced.
+ * installed before KafkaJS's record batch module loads (that requires it once, at load), by
+ * `installKafkaPatches` (`patches.ts`), from `createKafka`, after the pooled encoder, whose
+ * Encoder this then takes. If the module is not where 2.2.4 has it, nothing is replaced and the
+ * install says so. See docs/kafka-patches.md.
  */
 
 interface EncoderLike {
@@ -42,23 +42,20 @@ export interface RecordArgs {
 
 const DIRECT = Symbol.for('activity-gateway.direct-record-encoder');
 
-const Encoder = (() => {
-  const path = modulePath('kafkajs/src/protocol/encoder');
-  return path ? (require(path) as EncoderClass) : undefined;
-})();
+/** KafkaJS's Encoder as the install found it (the pooled one when that installed first). */
+let Encoder: EncoderClass | undefined;
+
+function WrittenEncoder(this: EncoderLike, buf: Buffer, offset: number): void {
+  this.buf = buf;
+  this.offset = offset;
+}
 
 /**
- * An encoder over bytes already written: KafkaJS's Encoder methods and `instanceof Encoder`, no
- * allocation of its own (the record batch reads `buf` and `buffer`).
+ * An encoder over bytes already written: KafkaJS's Encoder methods and `instanceof Encoder` (its
+ * prototype is the Encoder's from the install on), no allocation of its own (the record batch
+ * reads `buf` and `buffer`).
  */
-export const Written = (() => {
-  function Written(this: EncoderLike, buf: Buffer, offset: number): void {
-    this.buf = buf;
-    this.offset = offset;
-  }
-  if (Encoder) Written.prototype = Encoder.prototype;
-  return Written as unknown as new (buf: Buffer, offset: number) => EncoderLike;
-})();
+export const Written = WrittenEncoder as unknown as new (buf: Buffer, offset: number) => EncoderLike;
 
 // KafkaJS's varints: zig-zag over 32 bits, then 7 bits a byte, low first (Encoder.writeVarInt).
 const zigZag = (v: number): number => (v << 1) ^ (v >> 31);
@@ -180,17 +177,32 @@ export function encodeRecord(args: RecordArgs): EncoderLike {
 }
 Object.defineProperty(encodeRecord, DIRECT, { value: true });
 
-const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0';
+/** Where KafkaJS 2.2.4 keeps its Record v0 encoding. */
+export const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0';
 
 /** Whether KafkaJS's Record v0 export is `encodeRecord` now. */
 export function directRecordEncoderInstalled(): boolean {
   return exportMarked(RECORD, DIRECT);
 }
 
-/** Replaces KafkaJS's Record v0 export by `encodeRecord`, once; a no-op where that cannot be done. */
-export function installDirectRecordEncoder(): void {
-  if (!Encoder || typeof Encoder.sizeOfVarLong !== 'function') return;
-  replaceExport(RECORD, DIRECT, () => encodeRecord);
+/**
+ * Takes KafkaJS's Encoder (the pooled one once that is installed) for `Written` and 64-bit
+ * varints: the direct record encoding and the direct produce request both need it.
+ */
+export function bindEncoder(): InstallResult {
+  const path = modulePath(ENCODER);
+  if (path === undefined) return skipped(`${ENCODER} not found`);
+  const found = require(path) as ((new () => unknown) & { sizeOfVarLong?: unknown; prototype?: { writeVarLong?: unknown } }) | undefined;
+  if (typeof found !== 'function' || typeof found.sizeOfVarLong !== 'function' || typeof found.prototype?.writeVarLong !== 'function') {
+    return skipped(`${ENCODER} does not look like KafkaJS 2.2.4's Encoder`);
+  }
+  Encoder = found as unknown as EncoderClass;
+  WrittenEncoder.prototype = Encoder.prototype;
+  return INSTALLED;
 }
 
-installDirectRecordEncoder();
+/** Replaces the Record v0 export of `target` (KafkaJS's) by `encodeRecord`, once; says whether it is in place. */
+export function installDirectRecordEncoder(target = RECORD): InstallResult {
+  const bound = bindEncoder();
+  return bound.installed ? replaceExport(target, DIRECT, () => encodeRecord) : bound;
+}

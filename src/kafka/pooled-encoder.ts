@@ -1,22 +1,23 @@
-import { exportMarked, replaceExport } from './module-export';
+import { exportMarked, replaceExport, type InstallResult } from './module-export';
 
 /**
  * KafkaJS encodes every record, every record header and every request into an `Encoder` that
  * starts from a zero-filled 512-byte `Buffer.alloc` and grows by allocating and copying again.
- * Producing a 100-event batch therefore allocates and zero-fills some 200 KB outside Node's buffer
- * pool; in a profile of batched ingest that allocation was 9% of the gateway's CPU, before the
- * garbage collection it causes.
+ * Producing a batch therefore allocates and zero-fills hundreds of bytes per record outside
+ * Node's buffer pool, and the garbage collector then has to reclaim every one of those buffers.
  *
  * An encoder only ever exposes the bytes it wrote: every write goes at `offset` and advances it,
  * and `buffer` is the slice before `offset`. So the zero fill is never observed, and
  * `Buffer.allocUnsafe` (which hands out small buffers from Node's shared pool) is enough.
  * `installPooledEncoder` puts a constructor doing that in place of KafkaJS's `Encoder` export,
- * sharing its prototype (methods, `instanceof`) and statics; it must run before KafkaJS is first
- * loaded, so the modules of this folder that load KafkaJS import this one first.
+ * sharing its prototype (methods, `instanceof`) and statics. KafkaJS's modules take the Encoder
+ * once, as they load, so this must run before KafkaJS is first loaded: `installKafkaPatches`
+ * (`patches.ts`) runs it, from `createKafka`. Listed with its upstream status in
+ * docs/kafka-patches.md.
  *
  * KafkaJS is pinned (package.json), and this depends on its internals: if the module is not where
- * 2.2.4 has it, or does not look like that Encoder, nothing is replaced and KafkaJS works as
- * shipped.
+ * 2.2.4 has it, or does not look like that Encoder, nothing is replaced, KafkaJS works as shipped
+ * and the install says why.
  */
 
 /** The parts of KafkaJS's Encoder this relies on. */
@@ -29,7 +30,7 @@ type EncoderClass = { prototype: EncoderLike; nextPowerOfTwo(n: number): number 
 const POOLED = Symbol.for('activity-gateway.pooled-encoder');
 
 /** Where KafkaJS 2.2.4 keeps its Encoder. */
-const ENCODER = 'kafkajs/src/protocol/encoder';
+export const ENCODER = 'kafkajs/src/protocol/encoder';
 
 /**
  * A constructor that behaves as `Original` but allocates from the pool: its prototype inherits
@@ -63,13 +64,12 @@ export function pooledEncoderInstalled(): boolean {
   return exportMarked(ENCODER, POOLED);
 }
 
-/** Replaces KafkaJS's Encoder export by the pooled one, once; a no-op where that cannot be done. */
-export function installPooledEncoder(): void {
+/** Replaces the Encoder export of `target` (KafkaJS's) by the pooled one, once; says whether it is in place. */
+export function installPooledEncoder(target = ENCODER): InstallResult {
   // Loading it here puts it in the cache, before any other KafkaJS module requires it.
-  replaceExport(ENCODER, POOLED, pooledEncoderOf, (Original: EncoderClass) => {
-    const proto = Original.prototype as unknown as Record<string, unknown>;
-    return typeof Original.nextPowerOfTwo === 'function' && typeof proto.ensureAvailable === 'function' && typeof proto.writeInt8 === 'function';
+  return replaceExport(target, POOLED, pooledEncoderOf, (Original: EncoderClass) => {
+    const proto = Original.prototype as unknown as Record<string, unknown> | undefined;
+    const looksRight = typeof Original.nextPowerOfTwo === 'function' && typeof proto?.ensureAvailable === 'function' && typeof proto.writeInt8 === 'function';
+    return looksRight ? undefined : `${target} does not look like KafkaJS 2.2.4's Encoder`;
   });
 }
-
-installPooledEncoder();

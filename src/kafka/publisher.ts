@@ -1,27 +1,12 @@
-import './pooled-encoder'; // before KafkaJS loads
-import './linear-grouping'; // before KafkaJS loads
-import './direct-record-encoder'; // before KafkaJS loads
-import './direct-produce-request'; // before KafkaJS loads
-import './idle-request-queue';
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../logger';
+import { DEFAULT_MAX_BATCH_BYTES, splitIntoRequests, type OutgoingRecord, type RecordPosition } from './outgoing-record';
+import { PartitionSelector } from './partition-selector';
+import { produceBatch } from './produce-batch';
+import { PublishDeadlines } from './publish-deadlines';
 
-/** One record to publish. */
-export interface OutgoingRecord {
-  topic: string;
-  /** The partitioning key; null spreads records over partitions. */
-  key: string | null;
-  value: string | Buffer;
-  headers: Record<string, string>;
-}
-
-/** Where a record was durably written. */
-export interface RecordPosition {
-  topic: string;
-  partition: number;
-  offset: string;
-}
+export { DEFAULT_MAX_BATCH_BYTES, type OutgoingRecord, type RecordPosition };
 
 export interface PublisherOptions {
   /** How long a send waits for company before its batch goes out, ms (0: next tick). */
@@ -42,15 +27,6 @@ export interface PublisherOptions {
   partitionsOf: (topic: string) => Promise<number>;
   logger: Logger;
   onBatch?: (records: number, seconds: number) => void;
-}
-
-/** Under the broker's default message.max.bytes (1 MiB), with room for record overhead. */
-export const DEFAULT_MAX_BATCH_BYTES = 900 * 1024;
-
-function recordBytes(r: OutgoingRecord): number {
-  let n = 64 + (r.key === null ? 0 : Buffer.byteLength(r.key)) + (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length);
-  for (const [k, v] of Object.entries(r.headers)) n += k.length + Buffer.byteLength(v) + 8;
-  return n;
 }
 
 interface Pending {
@@ -98,17 +74,11 @@ export class BatchingPublisher {
   private needsReset = false;
   private stopped = false;
   private idle: Array<() => void> = [];
-  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly partitions = new PartitionSelector();
   /** Partition counts already looked up (the lookup is cached for good anyway): no await per publish. */
   private readonly counts = new Map<string, number>();
-  /**
-   * Every publish not yet settled, in the order queued, so in deadline order (they all wait
-   * `timeoutMs`); settled ones are dropped from the front as they settle. One timer for the
-   * oldest instead of one per publish, which showed in single-event recording.
-   */
-  private readonly deadlines: Array<Pending | undefined> = [];
-  private deadlineHead = 0;
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Every publish not yet settled, for its deadline. */
+  private readonly deadlines: PublishDeadlines<Pending>;
   private readonly log: Logger;
 
   constructor(
@@ -116,6 +86,9 @@ export class BatchingPublisher {
     private readonly options: PublisherOptions,
   ) {
     this.log = options.logger.child({ component: 'publisher' });
+    this.deadlines = new PublishDeadlines<Pending>(options.timeoutMs, (p) =>
+      this.settle(p, new InfrastructureError(`Kafka did not acknowledge within ${options.timeoutMs} ms`, true)),
+    );
   }
 
   private createProducer(): Producer {
@@ -143,22 +116,9 @@ export class BatchingPublisher {
     if (this.stopped) throw new InfrastructureError('Kafka publisher is stopped', false);
     if (records.length === 0) return [];
     for (const r of records) if (!this.counts.has(r.topic)) this.counts.set(r.topic, await this.options.partitionsOf(r.topic));
-    const partitions = records.map((r) => this.partitionFor(r, this.counts.get(r.topic)!));
+    const partitions = records.map((r) => this.partitions.partitionFor(r, this.counts.get(r.topic)!));
     // Split what would not fit one produce request; the parts are queued, and so sent, in order.
-    const budget = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
-    const parts: Array<{ records: OutgoingRecord[]; partitions: number[]; bytes: number }> = [];
-    let current = { records: [] as OutgoingRecord[], partitions: [] as number[], bytes: 0 };
-    records.forEach((r, i) => {
-      const size = recordBytes(r);
-      if (current.records.length > 0 && (current.bytes + size > budget || current.records.length >= this.options.maxBatchRecords)) {
-        parts.push(current);
-        current = { records: [], partitions: [], bytes: 0 };
-      }
-      current.records.push(r);
-      current.partitions.push(partitions[i]!);
-      current.bytes += size;
-    });
-    parts.push(current);
+    const parts = splitIntoRequests(records, partitions, this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, this.options.maxBatchRecords);
     const results = await Promise.all(parts.map((part) => this.enqueue(part.records, part.partitions, part.bytes, options.immediate === true)));
     return results.flat();
   }
@@ -175,40 +135,13 @@ export class BatchingPublisher {
         queuedAt: performance.now(),
         immediate,
       };
-      this.deadlines.push(pending);
-      if (!this.deadlineTimer) this.armDeadline();
+      this.deadlines.track(pending);
       this.queue.push(pending);
       this.queued += records.length;
       this.queuedBytes += bytes;
       if (immediate) this.immediateQueued++;
       this.schedule();
     });
-  }
-
-  /** KafkaJS's partitioner wants partition metadata; only the count matters to it. */
-  private readonly metadataFor = new Map<number, Array<{ partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number; offlineReplicas: number[] }>>();
-
-  /** Partition of each recently seen key, per partition count: users come back, and hashing each time shows in profiles. */
-  private readonly keyPartitions = new Map<number, Map<string, number>>();
-
-  private partitionFor(record: OutgoingRecord, count: number): number {
-    let known = this.keyPartitions.get(count);
-    if (!known) this.keyPartitions.set(count, (known = new Map()));
-    if (record.key !== null) {
-      const p = known.get(record.key);
-      if (p !== undefined) return p;
-    }
-    let partitionMetadata = this.metadataFor.get(count);
-    if (!partitionMetadata) {
-      partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] }));
-      this.metadataFor.set(count, partitionMetadata);
-    }
-    const partition = this.partitioner({ topic: record.topic, partitionMetadata, message: { key: record.key, value: null } });
-    if (record.key !== null) {
-      if (known.size >= 100_000) known.clear();
-      known.set(record.key, partition);
-    }
-    return partition;
   }
 
   private schedule(): void {
@@ -279,55 +212,14 @@ export class BatchingPublisher {
 
   private async send(batch: Pending[]): Promise<void> {
     const started = process.hrtime.bigint();
-    // Per topic and partition, the records in the order their callers queued them.
-    const byTopic = new Map<string, Map<number, Array<{ pending: Pending; index: number }>>>();
-    const topicMessages = new Map<string, Message[]>();
-    for (const pending of batch) {
-      pending.records.forEach((r, index) => {
-        const partition = pending.partitions[index]!;
-        let parts = byTopic.get(r.topic);
-        if (!parts) byTopic.set(r.topic, (parts = new Map()));
-        let slot = parts.get(partition);
-        if (!slot) parts.set(partition, (slot = []));
-        slot.push({ pending, index });
-      });
-    }
-    for (const [topic, parts] of byTopic) {
-      const messages: Message[] = [];
-      for (const [partition, slot] of parts) {
-        for (const { pending, index } of slot) {
-          const r = pending.records[index]!;
-          messages.push({ key: r.key, value: r.value, headers: r.headers, partition });
-        }
-      }
-      topicMessages.set(topic, messages);
-    }
     try {
       const producer = await this.readyProducer();
-      const request: TopicMessages[] = [...topicMessages].map(([topic, messages]) => ({ topic, messages }));
-      const results = await producer.sendBatch({ acks: -1, topicMessages: request });
-      const positions = new Map<Pending, RecordPosition[]>(batch.map((p) => [p, new Array(p.records.length)]));
-      for (const result of results) {
-        const slot = byTopic.get(result.topicName)?.get(result.partition);
-        if (!slot) continue;
-        const text = result.baseOffset ?? '0';
-        // Offsets fit a double exactly for 2^53 records a partition; past that, BigInt.
-        const small = Number(text);
-        const base = Number.isSafeInteger(small + slot.length) ? small : undefined;
-        const big = base === undefined ? BigInt(text) : 0n;
-        slot.forEach(({ pending, index }, i) => {
-          const offset = base !== undefined ? String(base + i) : String(big + BigInt(i));
-          positions.get(pending)![index] = { topic: result.topicName, partition: result.partition, offset };
-        });
-      }
+      const positions = await produceBatch(producer, batch);
       this.options.onBatch?.(batch.reduce((n, p) => n + p.records.length, 0), Number(process.hrtime.bigint() - started) / 1e9);
       for (const p of batch) {
-        const pos = positions.get(p)!;
-        if (pos.some((x) => x === undefined)) {
-          this.settle(p, new InfrastructureError('Kafka acknowledged the batch without every partition', true));
-        } else {
-          this.settle(p, undefined, pos);
-        }
+        const pos = positions.get(p);
+        if (pos === undefined) this.settle(p, new InfrastructureError('Kafka acknowledged the batch without every partition', true));
+        else this.settle(p, undefined, pos);
       }
     } catch (err) {
       // After a failed request the idempotent producer's sequence state is uncertain: start a new one.
@@ -351,37 +243,10 @@ export class BatchingPublisher {
     return this.producer;
   }
 
-  /** Times out what is past its deadline, then sets the timer for the oldest publish still open. */
-  private armDeadline(): void {
-    const now = performance.now();
-    this.deadlineTimer = undefined;
-    const timeout = this.options.timeoutMs;
-    for (let head = this.deadlines[this.deadlineHead]; head && head.queuedAt + timeout <= now; head = this.deadlines[this.deadlineHead]) {
-      this.settle(head, new InfrastructureError(`Kafka did not acknowledge within ${timeout} ms`, true));
-    }
-    const oldest = this.deadlines[this.deadlineHead];
-    if (!oldest) return;
-    this.deadlineTimer = setTimeout(() => this.armDeadline(), Math.max(1, oldest.queuedAt + timeout - now));
-    this.deadlineTimer.unref();
-  }
-
-  /** Drops settled publishes from the front of `deadlines` (they settle mostly in order). */
-  private dropSettled(): void {
-    const list = this.deadlines;
-    while (this.deadlineHead < list.length && list[this.deadlineHead]!.settled) list[this.deadlineHead++] = undefined;
-    if (this.deadlineHead === list.length) {
-      list.length = 0;
-      this.deadlineHead = 0;
-    } else if (this.deadlineHead > 1024 && this.deadlineHead * 2 > list.length) {
-      list.splice(0, this.deadlineHead);
-      this.deadlineHead = 0;
-    }
-  }
-
   private settle(p: Pending, error?: Error, positions?: RecordPosition[]): void {
     if (p.settled) return;
     p.settled = true;
-    this.dropSettled();
+    this.deadlines.settled();
     if (error) p.reject(error);
     else p.resolve(positions!);
   }
@@ -399,8 +264,7 @@ export class BatchingPublisher {
         this.flush();
       });
     }
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+    this.deadlines.stop();
     await this.producer?.disconnect();
     this.producer = undefined;
   }

@@ -24,20 +24,38 @@ function encodeIn(prelude: string): { installed: boolean; grouping: boolean; byt
   return JSON.parse(r.stdout) as { installed: boolean; grouping: boolean; bytes: string };
 }
 
+const src = (...path: string[]) => JSON.stringify(join(root, 'src', ...path));
+/** Creates a Kafka client as the gateway does (no broker is contacted). */
+const createClient = `require(${src('kafka', 'client.ts')}).createKafka({ brokers: ['127.0.0.1:1'], clientId: 'p', logger: require(${src('logger.ts')}).createLogger('silent') });`;
+
 describe('KafkaJS replacements in a Node process', () => {
-  it('is what KafkaJS uses once the gateway’s Kafka client module is loaded, and records encode as KafkaJS alone encodes them', () => {
+  it('is what KafkaJS uses once the gateway has created a Kafka client, and records encode as KafkaJS alone encodes them', () => {
     const shipped = encodeIn('');
-    const gateway = encodeIn(`require(${JSON.stringify(join(root, 'src', 'kafka', 'client.ts'))});`);
+    const gateway = encodeIn(createClient);
     expect(shipped.installed).toBe(false);
     expect(gateway.installed).toBe(true);
     expect(shipped.grouping).toBe(false);
+    expect(gateway.grouping).toBe(true);
     expect(gateway.bytes).toBe(shipped.bytes);
     expect(Buffer.from(gateway.bytes, 'base64').length).toBeGreaterThan(800);
   });
 
-  it('the linear grouping of produce calls is in place before KafkaJS loads, whichever Kafka module of the gateway loads first', () => {
-    for (const file of ['client.ts', 'publisher.ts']) {
-      expect(encodeIn(`require(${JSON.stringify(join(root, 'src', 'kafka', file))});`).grouping).toBe(true);
-    }
+  it('is not installed by importing the gateway’s Kafka modules, which load no KafkaJS module of their own', () => {
+    expect(encodeIn(`require(${src('kafka', 'client.ts')}); require(${src('kafka', 'publisher.ts')});`).grouping).toBe(false);
+  });
+
+  it('is in place before KafkaJS loads: importing the whole gateway loads no KafkaJS module until a client is created', () => {
+    const script = `
+      const kafkajs = () => Object.keys(require.cache).filter((k) => k.includes('/node_modules/kafkajs/')).length;
+      require(${src('app.ts')});
+      for (const f of require('node:fs').readdirSync(${src('kafka')})) require(require('node:path').join(${src('kafka')}, f));
+      const before = kafkajs();
+      ${createClient}
+      process.stdout.write(JSON.stringify({ before, after: kafkajs() }));`;
+    const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    const { before, after } = JSON.parse(r.stdout) as { before: number; after: number };
+    expect(before).toBe(0);
+    expect(after).toBeGreaterThan(0);
   });
 });

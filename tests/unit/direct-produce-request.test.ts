@@ -5,8 +5,10 @@ type Encoded = { buffer: Buffer };
 // KafkaJS's own produce request and request framing, taken before the gateway's module replaces them.
 const originalProduce = require('kafkajs/src/protocol/requests/produce/v3/request') as (args: unknown) => { encode(): Promise<Encoded>; apiVersion: number };
 const originalFrame = require('kafkajs/src/protocol/request') as (args: unknown) => Promise<Encoded>;
-// Only the Kafka client module is loaded, as in the gateway: it must bring the replacement with it.
-require('../../src/kafka/client');
+const { createKafka } = require('../../src/kafka/client') as typeof import('../../src/kafka/client');
+const { createLogger } = require('../../src/logger') as typeof import('../../src/logger');
+// A client is created, as in the gateway: that installs the replacement (no broker is contacted).
+createKafka({ brokers: ['127.0.0.1:9092'], clientId: 'patch-test', logger: createLogger('silent') });
 const wiredProduce = require('kafkajs/src/protocol/requests/produce/v3/request') as (args: unknown) => { encode(): Promise<Encoded>; apiVersion: number };
 const wiredV7 = require('kafkajs/src/protocol/requests/produce/v7/request') as (args: unknown) => { encode(): Promise<Encoded>; apiVersion: number };
 const wiredFrame = require('kafkajs/src/protocol/request') as unknown;
@@ -62,7 +64,7 @@ describe('direct produce request encoding', () => {
     await expect(encodeRequestFrame({ correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 7, encode: async () => ({}) as never } })).rejects.toThrow('value should be an instance of Encoder');
   });
 
-  it('is what KafkaJS encodes produce requests (v3 to v7) and frames requests with once the gateway’s Kafka module is loaded', async () => {
+  it('is what KafkaJS encodes produce requests (v3 to v7) and frames requests with once the gateway has created a Kafka client', async () => {
     expect(directProduceRequestInstalled()).toBe(true);
     expect(wiredFrame).toBe(encodeRequestFrame);
     const args = cases[0]![1];

@@ -2,8 +2,10 @@ const Long = require('kafkajs/src/utils/long') as { fromNumber(n: number): unkno
 
 // KafkaJS's own record encoding, taken before the gateway's module replaces it.
 const original = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: unknown) => { buffer: Buffer };
-// Only the Kafka client module is loaded, as in the gateway: it must bring the replacement with it.
-require('../../src/kafka/client');
+const { createKafka } = require('../../src/kafka/client') as typeof import('../../src/kafka/client');
+const { createLogger } = require('../../src/logger') as typeof import('../../src/logger');
+// A client is created, as in the gateway: that installs the replacement (no broker is contacted).
+createKafka({ brokers: ['127.0.0.1:9092'], clientId: 'patch-test', logger: createLogger('silent') });
 const wired = require('kafkajs/src/protocol/recordBatch/record/v0') as unknown;
 const { encodeRecord, directRecordEncoderInstalled } = require('../../src/kafka/direct-record-encoder') as typeof import('../../src/kafka/direct-record-encoder');
 
@@ -43,7 +45,7 @@ describe('direct record encoding', () => {
     expect(e.buffer.length).toBe(e.offset);
   });
 
-  it('is what KafkaJS’s produce request encodes records with once the gateway’s Kafka module is loaded', () => {
+  it('is what KafkaJS’s produce request encodes records with once the gateway has created a Kafka client', () => {
     expect(directRecordEncoderInstalled()).toBe(true);
     expect(wired).toBe(encodeRecord);
   });

@@ -1,5 +1,9 @@
-// Only the Kafka client module is loaded, as in the gateway: it must bring the change with it.
-import '../../src/kafka/client';
+import { createKafka } from '../../src/kafka/client';
+import { idleRequestQueueInstalled } from '../../src/kafka/idle-request-queue';
+import { createLogger } from '../../src/logger';
+
+// A client is created, as in the gateway: that installs the change (no broker is contacted).
+createKafka({ brokers: ['127.0.0.1:9092'], clientId: 'patch-test', logger: createLogger('silent') });
 
 interface Queue {
   pending: unknown[];
@@ -22,9 +26,10 @@ afterEach(() => {
 });
 
 describe("KafkaJS's request queue while idle", () => {
-  it('is changed once the Kafka client module is loaded', () => {
+  it('is changed once a Kafka client is created', () => {
     const schedule = (RequestQueue as unknown as { prototype: Record<string, Record<symbol, unknown>> }).prototype.scheduleCheckPendingRequests!;
     expect(schedule[Symbol.for('activity-gateway.idle-request-queue')]).toBe(true);
+    expect(idleRequestQueueInstalled()).toBe(true);
   });
 
   it('schedules no further check after a check that found nothing pending (KafkaJS 2.2.4 spins a 1 ms timer there)', () => {

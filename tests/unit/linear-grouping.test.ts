@@ -1,6 +1,7 @@
 // KafkaJS's own grouping, taken before the gateway's module replaces it.
 const original = require('kafkajs/src/producer/groupMessagesPerPartition') as (args: unknown) => Record<number, unknown[]>;
 const { groupMessagesPerPartition, linearGroupingInstalled } = require('../../src/kafka/linear-grouping') as typeof import('../../src/kafka/linear-grouping');
+const { installKafkaPatches } = require('../../src/kafka/patches') as typeof import('../../src/kafka/patches');
 
 const metadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 0 }));
 const byKey = ({ message }: { message: { key: string } }) => Number(message.key.slice(1)) % 3;
@@ -21,7 +22,9 @@ describe('linear grouping of a produce call by partition', () => {
     expect(original(args)).toEqual({});
   });
 
-  it('is what KafkaJS’s producer module resolves to once the gateway’s module is loaded', () => {
+  it('is what KafkaJS’s producer module resolves to once the changes are installed, and not before', () => {
+    expect(linearGroupingInstalled()).toBe(false);
+    expect(installKafkaPatches().find((o) => o.patch === 'linear-grouping')).toEqual({ patch: 'linear-grouping', status: 'installed' });
     expect(linearGroupingInstalled()).toBe(true);
     expect(require('kafkajs/src/producer/groupMessagesPerPartition')).toBe(groupMessagesPerPartition);
   });

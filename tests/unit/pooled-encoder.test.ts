@@ -1,6 +1,10 @@
+import { installKafkaPatches } from '../../src/kafka/patches';
 import { pooledEncoderInstalled, pooledEncoderOf } from '../../src/kafka/pooled-encoder';
 
-// Importing the module above put the pooled Encoder in place of KafkaJS's; KafkaJS's own is its prototype.
+// Importing the modules above changed nothing; installing puts the pooled Encoder in place of KafkaJS's.
+const installedBefore = pooledEncoderInstalled();
+const report = installKafkaPatches();
+// KafkaJS's own Encoder is the pooled one's prototype.
 const Installed = require('kafkajs/src/protocol/encoder');
 const Encoder = Object.getPrototypeOf(Installed);
 
@@ -35,7 +39,9 @@ function encode(E: new (size?: number) => { buffer: Buffer } & Record<string, (.
 }
 
 describe('pooled KafkaJS encoder', () => {
-  it('is in place of KafkaJS’s Encoder once imported', () => {
+  it('is in place of KafkaJS’s Encoder once installed, not on import', () => {
+    expect(installedBefore).toBe(false);
+    expect(report.find((o) => o.patch === 'pooled-encoder')?.status).toBe('installed');
     expect(pooledEncoderInstalled()).toBe(true);
     expect(Encoder.name).toBe('Encoder');
     expect(Installed).not.toBe(Encoder);
