@@ -2,7 +2,8 @@ import type { ProcessedEventMessage } from './domain/processed-event';
 import { randomUUID } from 'node:crypto';
 import { Gauge } from 'prom-client';
 import type { Config } from './config';
-import { createKafka, KafkaAdmin } from './kafka/client';
+import { createKafka, KafkaAdmin, kafkaPatchReport } from './kafka/client';
+import { registerKafkaPatchMetric } from './kafka/patch-metric';
 import { BatchingPublisher } from './kafka/publisher';
 import { topicSpecs } from './kafka/topics';
 import { Parts } from './lifecycle';
@@ -144,7 +145,9 @@ export class App {
       new Gauge({ name: 'store_statements', help: 'SQL statements run since start', registers: [], collect() { this.set(store.statements); } }),
     );
 
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+    // A production start refuses to run KafkaJS without the changes its figures rely on.
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger, requirePatches: config.production });
+    registerKafkaPatchMetric(metrics.registry, kafkaPatchReport(kafka));
     const admin = new KafkaAdmin(kafka);
     await admin.start();
     parts.add('kafka admin', () => admin.stop());

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   try {
     const started = Date.now();
     const r = await replay({
-      kafka: createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-replay`, logger }),
+      kafka: createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-replay`, logger, requirePatches: config.production }),
       store,
       topic: config.kafka.topics.activity,
       dlqTopic: config.kafka.topics.dlq,

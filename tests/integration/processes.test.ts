@@ -8,6 +8,7 @@ import pg from 'pg';
 import { Leftovers, PG_URL, TEST_SECRET, testEnv, throwawaySchema, urlWithSchema, waitFor } from '../support/harness';
 import { testKafka } from '../support/kafka';
 import { freePort, freePortPair } from '../support/second-broker';
+import { KAFKA_PATCHES } from '../../src/kafka/patches';
 
 const root = join(__dirname, '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -38,6 +39,42 @@ describe('start-up', () => {
     const r = spawnSync(tsx, [join(root, 'src', 'main.ts')], { env: cleanEnv(env), encoding: 'utf8', timeout: 90_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`configuration error: ${variable}:`);
+  });
+
+  it('a production start stops, naming the KafkaJS changes, when they could not be installed; outside production it reports them and runs', async () => {
+    const schema = await throwawaySchema();
+    leftovers.add(() => schema.drop());
+    const env = (overrides: Record<string, string>) =>
+      cleanEnv({
+        ...(testEnv({ ROLES: 'gateway', DATABASE_URL: urlWithSchema(schema.name), LOG_LEVEL: 'info' }) as Record<string, string>),
+        JWT_SECRET: TEST_SECRET,
+        ...overrides,
+      });
+    // KafkaJS loaded before the gateway's code (as a preloaded agent would): its modules keep their originals.
+    const preloaded = ['--require', 'kafkajs', '--import', 'tsx', join(root, 'src', 'main.ts')];
+    const refused = spawnSync(process.execPath, preloaded, { env: env({ NODE_ENV: 'production' }), encoding: 'utf8', timeout: 90_000 });
+    expect(refused.status).toBe(1);
+    const output = refused.stdout + refused.stderr;
+    expect(output).toContain('KafkaJS patches not installed');
+    // The module replacements come too late; the request queue's change patches a prototype and still takes.
+    const late = KAFKA_PATCHES.filter((name) => name !== 'idle-request-queue');
+    const refusedLine = /KafkaJS patches not installed[^\n]*/.exec(output)![0];
+    for (const name of late) expect(refusedLine).toContain(name);
+    expect(refusedLine).not.toContain('idle-request-queue');
+
+    const port = await freePort();
+    const child = spawn(process.execPath, preloaded, { env: env({ NODE_ENV: 'test', PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+    leftovers.add(() => void child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const metrics = await waitFor(async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+      return res?.ok ? res.text() : undefined;
+    }, 60_000, `the non-production gateway to serve /metrics\n${out}`);
+    for (const name of late) expect(metrics).toContain(`kafka_patch_installed{patch="${name}"} 0`);
+    expect(metrics).toContain('kafka_patch_installed{patch="idle-request-queue"} 1');
+    expect(out).toMatch(/skipped/);
   });
 
   it('npm run token prints a token signed with the configured secret', () => {
