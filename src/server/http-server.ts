@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -13,7 +13,15 @@ import type { Logger } from '../logger';
 import type { Loaders } from '../resolvers/loaders';
 import type { StreamHub } from '../streaming/hub';
 import type { Metrics } from './metrics';
-import { measure } from './query-complexity';
+import {
+  DEFAULT_MAX_QUERY_ALIASES,
+  DEFAULT_MAX_QUERY_DIRECTIVES,
+  DEFAULT_MAX_QUERY_TOKENS,
+  parseLimited,
+  parseOptionsFor,
+  QueryLimiter,
+  tokenLimitError,
+} from './query-limits';
 
 /** A readiness check: resolves when the dependency answers. */
 export interface ReadinessCheck {
@@ -40,9 +48,12 @@ export interface GatewayServerOptions {
   maxBodyBytes: number;
   corsOrigins: string[];
   validationRules?: ValidationRule[];
-  /** Bounds on an operation's depth and cost (QUERY_TOO_COMPLEX past them). */
+  /** Bounds on an operation (QUERY_TOO_COMPLEX past them), the same over HTTP and WebSocket. */
   maxQueryDepth: number;
   maxQueryCost: number;
+  maxQueryAliases?: number;
+  maxQueryDirectives?: number;
+  maxQueryTokens?: number;
   /** Extra routes by `METHOD /path`. */
   routes?: Record<string, RouteHandler>;
   /** Makes the DataLoaders of one request. */
@@ -118,6 +129,7 @@ export class GatewayServer {
   private wsDispose: (() => Promise<void> | void) | undefined;
   private readonly log: Logger;
   private readonly clientInfo: (req: IncomingMessage) => ClientInfo;
+  private readonly limiter: QueryLimiter;
   private stopping = false;
 
   constructor(private readonly options: GatewayServerOptions) {
@@ -157,19 +169,23 @@ export class GatewayServer {
         };
       },
     };
-    const { maxQueryDepth, maxQueryCost } = options;
-    const complexityPlugin: ApolloServerPlugin<GatewayContext> = {
+    const limiter = new QueryLimiter(options.schema, {
+      maxDepth: options.maxQueryDepth,
+      maxCost: options.maxQueryCost,
+      maxAliases: options.maxQueryAliases ?? DEFAULT_MAX_QUERY_ALIASES,
+      maxDirectives: options.maxQueryDirectives ?? DEFAULT_MAX_QUERY_DIRECTIVES,
+      maxTokens: options.maxQueryTokens ?? DEFAULT_MAX_QUERY_TOKENS,
+    });
+    this.limiter = limiter;
+    // Cost reads the variables, which Apollo's validation rules never see: the limits run once
+    // the operation is known, with the request's variables.
+    const limitsPlugin: ApolloServerPlugin<GatewayContext> = {
       async requestDidStart() {
         return {
           async didResolveOperation({ operation, document, request }) {
             if (!operation) return;
-            const c = measure(operation, document, request.variables ?? {});
-            if (c.depth > maxQueryDepth) {
-              throw tooComplex(`Query depth ${c.depth} exceeds the limit of ${maxQueryDepth}.`);
-            }
-            if (c.cost > maxQueryCost) {
-              throw tooComplex(`Query cost ${c.cost} exceeds the limit of ${maxQueryCost}.`);
-            }
+            const errors = limiter.check(document, request.operationName, request.variables);
+            if (errors.length > 0) throw errors[0];
           },
         };
       },
@@ -178,11 +194,17 @@ export class GatewayServer {
       schema: options.schema,
       introspection: options.introspection,
       includeStacktraceInErrorResponses: development,
-      formatError: (formatted) => maskError(formatted, development),
+      parseOptions: parseOptionsFor(limiter.limits),
+      formatError: (formatted, error) => {
+        // graphql-js stops parsing at the token limit with a syntax error; it is a limit like the others.
+        const tooMany = formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && error instanceof GraphQLError ? tokenLimitError(error, limiter.limits) : undefined;
+        if (tooMany) return { message: tooMany.message, extensions: { code: tooMany.code } };
+        return maskError(formatted, development);
+      },
       validationRules: options.validationRules ?? [],
       // No cache hints are used (every answer is per user); without the cache-control plugin
       // Apollo does not wrap each field's resolver to collect them.
-      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), complexityPlugin, maskingPlugin],
+      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), limitsPlugin, maskingPlugin],
     });
   }
 
@@ -226,7 +248,8 @@ export class GatewayServer {
   }
 
   private startWebSockets(): void {
-    const { verifier, metrics, createLoaders, hub, websocket, schema, maxQueryDepth, maxQueryCost } = this.options;
+    const { verifier, metrics, createLoaders, hub, websocket, schema } = this.options;
+    const limiter = this.limiter;
     const clientInfo = this.clientInfo;
     type Extra = { socket: WebSocket; request: IncomingMessage; gateway?: GatewayContext; expiry?: NodeJS.Timeout };
     this.wss.on('connection', (ws: WebSocket) => {
@@ -266,18 +289,14 @@ export class GatewayServer {
           }
           let document: DocumentNode;
           try {
-            document = parse(payload.query);
+            document = parseLimited(payload.query, limiter.limits);
           } catch (err) {
             return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
           }
           const errors = validate(schema, document);
           if (errors.length > 0) return errors;
-          const operation = getOperationAST(document, payload.operationName);
-          if (operation) {
-            const c = measure(operation, document, payload.variables ?? {});
-            if (c.depth > maxQueryDepth) return [tooComplex(`Query depth ${c.depth} exceeds the limit of ${maxQueryDepth}.`)];
-            if (c.cost > maxQueryCost) return [tooComplex(`Query cost ${c.cost} exceeds the limit of ${maxQueryCost}.`)];
-          }
+          const tooComplexErrors = limiter.check(document, payload.operationName, payload.variables);
+          if (tooComplexErrors.length > 0) return [...tooComplexErrors];
           return { schema, document, variableValues: payload.variables, operationName: payload.operationName };
         },
         // Fresh loaders per operation: a long subscription must not serve stale cached rows.
