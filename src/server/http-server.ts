@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import cors from 'cors';
 import { GraphQLError, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
+import getRawBody from 'raw-body';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../auth/jwt';
 import type { ClientInfo, GatewayContext } from '../context';
@@ -75,29 +78,17 @@ export interface GatewayServerOptions {
 export class PayloadTooLargeError extends Error {}
 
 /** Reads a body up to `limit` bytes. @throws PayloadTooLargeError past the limit. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new PayloadTooLargeError(`body of ${declared} bytes exceeds ${limit}`));
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  try {
+    return await getRawBody(req, { limit, length: req.headers['content-length'] });
+  } catch (err) {
+    if ((err as { type?: string }).type === 'entity.too.large') {
+      // Drained, not paused, so the 413 that follows reaches a client still sending.
       req.resume();
-      return;
+      throw new PayloadTooLargeError((err as Error).message);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new PayloadTooLargeError(`body exceeds ${limit} bytes`));
-        req.removeAllListeners('data');
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+    throw err;
+  }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -115,6 +106,7 @@ function defaultClientInfo(req: IncomingMessage): ClientInfo {
 }
 
 const GRAPHQL_PATH = '/graphql';
+const DEFAULT_GRACE_MS = 5_000;
 
 /**
  * Apollo Server and graphql-ws on one node:http server. Apollo is driven through
@@ -125,7 +117,8 @@ export class GatewayServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly apollo: ApolloServer<GatewayContext>;
-  private readonly sockets = new Set<Socket>();
+  private readonly cors: ReturnType<typeof cors<IncomingMessage>>;
+  private graceMs = DEFAULT_GRACE_MS;
   private wsDispose: (() => Promise<void> | void) | undefined;
   private readonly log: Logger;
   private readonly clientInfo: (req: IncomingMessage) => ClientInfo;
@@ -136,9 +129,26 @@ export class GatewayServer {
     this.log = options.logger.child({ component: 'http' });
     this.clientInfo = options.clientInfo ?? defaultClientInfo;
     this.http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
-    this.http.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+    const self = this;
+    // Apollo's drain stops accepting, ends keep-alive sockets as their last response leaves and
+    // drops the rest once the grace period of the current stop() has passed (read when draining).
+    const drain = ApolloServerPluginDrainHttpServer({
+      httpServer: this.http,
+      get stopGracePeriodMillis() {
+        return self.graceMs;
+      },
+    });
+    const any = options.corsOrigins.includes('*');
+    this.cors = cors<IncomingMessage>((req, allow) => {
+      const origin = req.headers.origin;
+      if (!origin || !(any || options.corsOrigins.includes(origin))) return allow(null, { origin: false });
+      allow(null, {
+        origin: any ? '*' : origin,
+        methods: 'GET, POST, OPTIONS',
+        allowedHeaders: 'authorization, content-type, apollo-require-preflight',
+        maxAge: 600,
+        optionsSuccessStatus: 204,
+      });
     });
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: options.websocket.deflate, maxPayload: options.maxBodyBytes });
     this.http.on('upgrade', (req, socket, head) => {
@@ -204,7 +214,7 @@ export class GatewayServer {
       validationRules: options.validationRules ?? [],
       // No cache hints are used (every answer is per user); without the cache-control plugin
       // Apollo does not wrap each field's resolver to collect them.
-      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), limitsPlugin, maskingPlugin],
+      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), drain, limitsPlugin, maskingPlugin],
     });
   }
 
@@ -230,21 +240,17 @@ export class GatewayServer {
    * Stops accepting, closes WebSockets with 1001 (going away), lets in-flight HTTP requests
    * finish within `graceMs`, then drops what remains.
    */
-  async stop(graceMs = 5_000): Promise<void> {
+  async stop(graceMs = DEFAULT_GRACE_MS): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.graceMs = graceMs;
+    // The close frames are queued before the drain ends the sockets they travel on.
     for (const ws of this.wss.clients) ws.close(1001, 'Server shutting down');
+    const drained = this.apollo.stop();
     await this.wsDispose?.();
-    this.http.closeIdleConnections();
-    const timer = setTimeout(() => {
-      for (const s of this.sockets) s.destroy();
-    }, graceMs);
-    await closed;
-    clearTimeout(timer);
+    await drained;
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await this.apollo.stop();
   }
 
   private startWebSockets(): void {
@@ -324,7 +330,7 @@ export class GatewayServer {
       this.options.metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
     });
     try {
-      if (this.applyCors(req, res)) return;
+      if (await this.applyCors(req, res)) return;
       if (path === GRAPHQL_PATH) {
         await this.graphql(req, res, method, search);
       } else if (method === 'GET' && path === '/health') {
@@ -358,24 +364,13 @@ export class GatewayServer {
     }
   }
 
-  /** Answers CORS preflights; returns true when the request was fully answered. */
-  private applyCors(req: IncomingMessage, res: ServerResponse): boolean {
-    const origin = req.headers.origin;
-    const allowed = this.options.corsOrigins;
-    if (origin && (allowed.includes('*') || allowed.includes(origin))) {
-      res.setHeader('access-control-allow-origin', allowed.includes('*') ? '*' : origin);
-      res.setHeader('vary', 'origin');
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, {
-          'access-control-allow-methods': 'GET, POST, OPTIONS',
-          'access-control-allow-headers': 'authorization, content-type, apollo-require-preflight',
-          'access-control-max-age': '600',
-        });
-        res.end();
-        return true;
-      }
-    }
-    return false;
+  /** Adds CORS headers for an allowed origin and answers its preflight; true when that answered the request. */
+  private applyCors(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean> {
+    if (req.headers.origin === undefined) return false;
+    return new Promise<boolean>((resolve, reject) => {
+      res.once('finish', () => resolve(true));
+      this.cors(req, res, (err?: unknown) => (err ? reject(err) : resolve(false)));
+    });
   }
 
   private async ready(res: ServerResponse): Promise<void> {
