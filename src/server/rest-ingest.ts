@@ -4,7 +4,8 @@ import type { RecordInput } from '../domain/activity';
 import { parseRestEvent } from '../domain/rest-input';
 import { badUserInput, ClientError, HTTP_STATUS, type InputProblem } from '../errors';
 import type { ActivityRecorder } from '../recording/recorder';
-import { sendJson, type RouteContext, type RouteHandler } from './http-server';
+import type { RouteContext, RouteHandler } from './gateway-options';
+import { sendJson } from './http-io';
 
 function sendError(res: ServerResponse, err: ClientError): void {
   const { code, ...rest } = err.extensions as { code: keyof typeof HTTP_STATUS } & Record<string, unknown>;
