@@ -1,133 +1,63 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
-import type { TokenVerifier } from '../auth/jwt';
-import type { GatewayContext } from '../context';
+import type { AddressInfo } from 'node:net';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import cors from 'cors';
+import { WebSocketServer } from 'ws';
 import type { ClientInfo } from '../domain/client-address';
-import { ClientError, maskError, tooComplex, unauthenticated } from '../errors';
 import type { Logger } from '../logger';
-import type { Loaders } from '../resolvers/loaders';
-import type { StreamHub } from '../streaming/hub';
-import type { Metrics } from './metrics';
-import { measure } from './query-complexity';
+import { queryLimitsOf, type GatewayServerOptions } from './gateway-options';
+import { GraphQLOverHttp } from './graphql-http';
+import { serveGraphQLOverWebSocket } from './graphql-ws';
+import { sendHealth, sendMetrics, sendReadiness } from './health';
+import { PayloadTooLargeError, readBody, sendJson, socketClientInfo } from './http-io';
+import { QueryLimiter } from './query-limits';
 
-/** A readiness check: resolves when the dependency answers. */
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<void>;
-}
-
-/** A plain HTTP route beside GraphQL (REST ingestion, pages). */
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: RouteContext) => Promise<void> | void;
-export interface RouteContext {
-  client: ClientInfo;
-  readBody(): Promise<Buffer>;
-}
-
-export interface GatewayServerOptions {
-  schema: GraphQLSchema;
-  verifier: TokenVerifier;
-  metrics: Metrics;
-  logger: Logger;
-  readiness: ReadinessCheck[];
-  development: boolean;
-  introspection: boolean;
-  /** Largest request body accepted, bytes; larger gets 413. */
-  maxBodyBytes: number;
-  corsOrigins: string[];
-  validationRules?: ValidationRule[];
-  /** Bounds on an operation's depth and cost (QUERY_TOO_COMPLEX past them). */
-  maxQueryDepth: number;
-  maxQueryCost: number;
-  /** Extra routes by `METHOD /path`. */
-  routes?: Record<string, RouteHandler>;
-  /** Makes the DataLoaders of one request. */
-  createLoaders: () => Loaders;
-  /** Fan-out of live data to this instance's subscribers. */
-  hub?: StreamHub;
-  websocket: {
-    maxConnections: number;
-    maxSubscriptionsPerConnection: number;
-    /** permessage-deflate: off by default (it costs CPU per message and memory per socket). */
-    deflate: boolean;
-    /** Keep-alive ping interval, ms. */
-    keepAliveMs: number;
-  };
-  /** Resolves the client's address and agent from a request (trusted-proxy aware). */
-  clientInfo?: (req: IncomingMessage) => ClientInfo;
-}
-
-export class PayloadTooLargeError extends Error {}
-
-/** Reads a body up to `limit` bytes. @throws PayloadTooLargeError past the limit. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new PayloadTooLargeError(`body of ${declared} bytes exceeds ${limit}`));
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new PayloadTooLargeError(`body exceeds ${limit} bytes`));
-        req.removeAllListeners('data');
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function defaultClientInfo(req: IncomingMessage): ClientInfo {
-  return { ip: req.socket.remoteAddress ?? null, userAgent: req.headers['user-agent'] ?? null };
-}
+export type { GatewayServerOptions, ReadinessCheck, RouteContext, RouteHandler } from './gateway-options';
+export { PayloadTooLargeError, readBody, sendJson } from './http-io';
 
 const GRAPHQL_PATH = '/graphql';
+const DEFAULT_GRACE_MS = 5_000;
 
 /**
- * Apollo Server and graphql-ws on one node:http server. Apollo is driven through
- * `executeHTTPGraphQLRequest` directly (no Express): on this stack Express alone halves
- * throughput. Also serves /health, /ready and /metrics, and the extra routes given.
+ * One node:http server for the gateway: GraphQL over HTTP and over WebSocket on /graphql,
+ * /health, /ready and /metrics, and the extra routes given; CORS and shutdown.
  */
 export class GatewayServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
-  private readonly apollo: ApolloServer<GatewayContext>;
-  private readonly sockets = new Set<Socket>();
-  private wsDispose: (() => Promise<void> | void) | undefined;
+  private readonly graphqlHttp: GraphQLOverHttp;
+  private readonly limiter: QueryLimiter;
+  private readonly cors: ReturnType<typeof cors<IncomingMessage>>;
+  private graceMs = DEFAULT_GRACE_MS;
+  private wsDispose: (() => Promise<void>) | undefined;
   private readonly log: Logger;
   private readonly clientInfo: (req: IncomingMessage) => ClientInfo;
   private stopping = false;
 
   constructor(private readonly options: GatewayServerOptions) {
     this.log = options.logger.child({ component: 'http' });
-    this.clientInfo = options.clientInfo ?? defaultClientInfo;
+    this.clientInfo = options.clientInfo ?? socketClientInfo;
     this.http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
-    this.http.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+    const self = this;
+    // Apollo's drain stops accepting, ends keep-alive sockets as their last response leaves and
+    // drops the rest once the grace period of the current stop() has passed (read when draining).
+    const drain = ApolloServerPluginDrainHttpServer({
+      httpServer: this.http,
+      get stopGracePeriodMillis() {
+        return self.graceMs;
+      },
+    });
+    const any = options.corsOrigins.includes('*');
+    this.cors = cors<IncomingMessage>((req, allow) => {
+      const origin = req.headers.origin;
+      if (!origin || !(any || options.corsOrigins.includes(origin))) return allow(null, { origin: false });
+      allow(null, {
+        origin: any ? '*' : origin,
+        methods: 'GET, POST, OPTIONS',
+        allowedHeaders: 'authorization, content-type, apollo-require-preflight',
+        maxAge: 600,
+        optionsSuccessStatus: 204,
+      });
     });
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: options.websocket.deflate, maxPayload: options.maxBodyBytes });
     this.http.on('upgrade', (req, socket, head) => {
@@ -142,49 +72,9 @@ export class GatewayServer {
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
     });
-
-    const development = options.development;
-    const log = this.log;
-    const maskingPlugin: ApolloServerPlugin<GatewayContext> = {
-      async requestDidStart() {
-        return {
-          async didEncounterErrors({ errors }) {
-            for (const e of errors) {
-              if (!(e.originalError instanceof ClientError) && !e.extensions?.code) {
-                log.error({ err: e.originalError ?? e, path: e.path }, 'unexpected error in a GraphQL operation');
-              }
-            }
-          },
-        };
-      },
-    };
-    const { maxQueryDepth, maxQueryCost } = options;
-    const complexityPlugin: ApolloServerPlugin<GatewayContext> = {
-      async requestDidStart() {
-        return {
-          async didResolveOperation({ operation, document, request }) {
-            if (!operation) return;
-            const c = measure(operation, document, request.variables ?? {});
-            if (c.depth > maxQueryDepth) {
-              throw tooComplex(`Query depth ${c.depth} exceeds the limit of ${maxQueryDepth}.`);
-            }
-            if (c.cost > maxQueryCost) {
-              throw tooComplex(`Query cost ${c.cost} exceeds the limit of ${maxQueryCost}.`);
-            }
-          },
-        };
-      },
-    };
-    this.apollo = new ApolloServer<GatewayContext>({
-      schema: options.schema,
-      introspection: options.introspection,
-      includeStacktraceInErrorResponses: development,
-      formatError: (formatted) => maskError(formatted, development),
-      validationRules: options.validationRules ?? [],
-      // No cache hints are used (every answer is per user); without the cache-control plugin
-      // Apollo does not wrap each field's resolver to collect them.
-      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), complexityPlugin, maskingPlugin],
-    });
+    // One limiter, so HTTP and WebSocket operations meet the same rules.
+    this.limiter = new QueryLimiter(options.schema, queryLimitsOf(options));
+    this.graphqlHttp = new GraphQLOverHttp({ ...options, clientInfo: this.clientInfo }, this.limiter, [drain]);
   }
 
   /** The bound port (after start). */
@@ -193,8 +83,8 @@ export class GatewayServer {
   }
 
   async start(port: number, host: string): Promise<void> {
-    await this.apollo.start();
-    this.startWebSockets();
+    await this.graphqlHttp.start();
+    this.wsDispose = serveGraphQLOverWebSocket(this.wss, this.options, this.limiter, this.clientInfo);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(port, host, () => {
@@ -209,91 +99,17 @@ export class GatewayServer {
    * Stops accepting, closes WebSockets with 1001 (going away), lets in-flight HTTP requests
    * finish within `graceMs`, then drops what remains.
    */
-  async stop(graceMs = 5_000): Promise<void> {
+  async stop(graceMs = DEFAULT_GRACE_MS): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.graceMs = graceMs;
+    // The close frames are queued before the drain ends the sockets they travel on.
     for (const ws of this.wss.clients) ws.close(1001, 'Server shutting down');
+    const drained = this.graphqlHttp.stop();
     await this.wsDispose?.();
-    this.http.closeIdleConnections();
-    const timer = setTimeout(() => {
-      for (const s of this.sockets) s.destroy();
-    }, graceMs);
-    await closed;
-    clearTimeout(timer);
+    await drained;
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await this.apollo.stop();
-  }
-
-  private startWebSockets(): void {
-    const { verifier, metrics, createLoaders, hub, websocket, schema, maxQueryDepth, maxQueryCost } = this.options;
-    const clientInfo = this.clientInfo;
-    type Extra = { socket: WebSocket; request: IncomingMessage; gateway?: GatewayContext; expiry?: NodeJS.Timeout };
-    this.wss.on('connection', (ws: WebSocket) => {
-      metrics.wsConnections.inc();
-      ws.once('close', () => metrics.wsConnections.dec());
-    });
-    const server = useServer<Record<string, unknown> | undefined, Extra>(
-      {
-        schema: this.options.schema,
-        connectionInitWaitTimeout: 5_000,
-        onConnect: (ctx) => {
-          const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-          let gateway: GatewayContext;
-          try {
-            const principal = verifier.verifyHeader(typeof raw === 'string' ? raw : undefined);
-            gateway = { principal, authError: null, client: clientInfo(ctx.extra.request), loaders: createLoaders() };
-          } catch {
-            return false; // graphql-ws closes with 4403 Forbidden, before any connection_ack
-          }
-          ctx.extra.gateway = gateway;
-          const socket = ctx.extra.socket;
-          const ttl = gateway.principal!.expiresAt - Date.now();
-          const expiry = setTimeout(() => {
-            // Every subscription ends with UNAUTHENTICATED first, then the socket closes with 4403.
-            hub?.endSocket(socket, unauthenticated('Token has expired.'));
-            socket.close(CloseCode.Forbidden, 'Token expired');
-          }, Math.max(0, ttl));
-          expiry.unref();
-          ctx.extra.expiry = expiry;
-          socket.once('close', () => clearTimeout(expiry));
-          return true;
-        },
-        onSubscribe: (ctx, id, payload) => {
-          const active = Object.keys(ctx.subscriptions).filter((k) => k !== id).length;
-          if (active >= websocket.maxSubscriptionsPerConnection) {
-            return [tooComplex(`At most ${websocket.maxSubscriptionsPerConnection} operations per connection.`)];
-          }
-          let document: DocumentNode;
-          try {
-            document = parse(payload.query);
-          } catch (err) {
-            return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error')];
-          }
-          const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
-          const operation = getOperationAST(document, payload.operationName);
-          if (operation) {
-            const c = measure(operation, document, payload.variables ?? {});
-            if (c.depth > maxQueryDepth) return [tooComplex(`Query depth ${c.depth} exceeds the limit of ${maxQueryDepth}.`)];
-            if (c.cost > maxQueryCost) return [tooComplex(`Query cost ${c.cost} exceeds the limit of ${maxQueryCost}.`)];
-          }
-          return { schema, document, variableValues: payload.variables, operationName: payload.operationName };
-        },
-        // Fresh loaders per operation: a long subscription must not serve stale cached rows.
-        context: (ctx, id) => ({ ...ctx.extra.gateway!, loaders: createLoaders(), ws: { socket: ctx.extra.socket, id }, hub }),
-        onError: (_ctx, _id, _payload, errors) => {
-          return errors.map((e) => {
-            const masked = maskError(e.toJSON(), this.options.development);
-            return Object.assign(Object.create(Object.getPrototypeOf(e)), e, masked, { toJSON: () => masked });
-          });
-        },
-      },
-      this.wss,
-      websocket.keepAliveMs,
-    );
-    this.wsDispose = () => server.dispose();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -306,17 +122,15 @@ export class GatewayServer {
       this.options.metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
     });
     try {
-      if (this.applyCors(req, res)) return;
+      if (await this.applyCors(req, res)) return;
       if (path === GRAPHQL_PATH) {
-        await this.graphql(req, res, method, search);
+        await this.graphqlHttp.handle(req, res, method, search);
       } else if (method === 'GET' && path === '/health') {
-        sendJson(res, 200, { status: 'ok' });
+        sendHealth(res);
       } else if (method === 'GET' && path === '/ready') {
-        await this.ready(res);
+        await sendReadiness(res, this.options.readiness, this.stopping);
       } else if (method === 'GET' && path === '/metrics') {
-        const text = await this.options.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': this.options.metrics.registry.contentType });
-        res.end(text);
+        await sendMetrics(res, this.options.metrics);
       } else {
         const handler = this.options.routes?.[`${method} ${path}`];
         if (handler) {
@@ -340,88 +154,12 @@ export class GatewayServer {
     }
   }
 
-  /** Answers CORS preflights; returns true when the request was fully answered. */
-  private applyCors(req: IncomingMessage, res: ServerResponse): boolean {
-    const origin = req.headers.origin;
-    const allowed = this.options.corsOrigins;
-    if (origin && (allowed.includes('*') || allowed.includes(origin))) {
-      res.setHeader('access-control-allow-origin', allowed.includes('*') ? '*' : origin);
-      res.setHeader('vary', 'origin');
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, {
-          'access-control-allow-methods': 'GET, POST, OPTIONS',
-          'access-control-allow-headers': 'authorization, content-type, apollo-require-preflight',
-          'access-control-max-age': '600',
-        });
-        res.end();
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private async ready(res: ServerResponse): Promise<void> {
-    const results = await Promise.all(
-      this.options.readiness.map(async (c) => {
-        try {
-          await c.check();
-          return [c.name, 'ok'] as const;
-        } catch (err) {
-          return [c.name, `unavailable: ${(err as Error).message}`] as const;
-        }
-      }),
-    );
-    const checks = Object.fromEntries(results);
-    const ok = results.every(([, v]) => v === 'ok') && !this.stopping;
-    sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
-  }
-
-  private async graphql(req: IncomingMessage, res: ServerResponse, method: string, search: string): Promise<void> {
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    let body: unknown = undefined;
-    if (method === 'POST') {
-      const raw = await readBody(req, this.options.maxBodyBytes);
-      const type = headers.get('content-type') ?? '';
-      if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
-        try {
-          body = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
-        } catch {
-          sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
-          return;
-        }
-      } else {
-        body = raw.toString('utf8');
-      }
-    }
-    const context = this.contextFor(req);
-    const response = await this.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: method.toUpperCase(), headers, search, body },
-      context: async () => context,
+  /** Adds CORS headers for an allowed origin and answers its preflight; true when that answered the request. */
+  private applyCors(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean> {
+    if (req.headers.origin === undefined) return false;
+    return new Promise<boolean>((resolve, reject) => {
+      res.once('finish', () => resolve(true));
+      this.cors(req, res, (err?: unknown) => (err ? reject(err) : resolve(false)));
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      res.setHeader('content-length', Buffer.byteLength(response.body.string));
-      res.end(response.body.string);
-      return;
-    }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
-  }
-
-  private contextFor(req: IncomingMessage): GatewayContext {
-    const client = this.clientInfo(req);
-    const loaders = this.options.createLoaders();
-    const header = req.headers.authorization;
-    if (header === undefined) return { principal: null, authError: null, client, loaders };
-    try {
-      return { principal: this.options.verifier.verifyHeader(header), authError: null, client, loaders };
-    } catch (err) {
-      if (err instanceof ClientError) return { principal: null, authError: err, client, loaders };
-      throw err;
-    }
   }
 }

@@ -5,7 +5,8 @@ import { parseRestEvent } from '../domain/rest-input';
 import { badUserInput, ClientError, HTTP_STATUS } from '../errors';
 import type { InputProblem } from '../domain/input-problem';
 import type { ActivityRecorder } from '../recording/recorder';
-import { sendJson, type RouteContext, type RouteHandler } from './http-server';
+import type { RouteContext, RouteHandler } from './gateway-options';
+import { sendJson } from './http-io';
 
 function sendError(res: ServerResponse, err: ClientError): void {
   const { code, ...rest } = err.extensions as { code: keyof typeof HTTP_STATUS } & Record<string, unknown>;

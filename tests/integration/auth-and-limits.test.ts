@@ -1,8 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { getIntrospectionQuery } from 'graphql';
 import jwt from 'jsonwebtoken';
 import { signToken } from '../../src/auth/jwt';
-import { Leftovers, startGateway, TEST_SECRET, token, type TestGateway } from '../support/harness';
+import { Leftovers, startGateway, TEST_SECRET, token, waitFor, type TestGateway } from '../support/harness';
 import { recordCount, testKafka } from '../support/kafka';
+import { collect, wsClient } from '../support/subscriptions';
 
 const leftovers = new Leftovers();
 let gw: TestGateway;
@@ -73,6 +75,77 @@ describe('authentication (CONTRACT.md section 2 and 3)', () => {
   });
 });
 
+/** A chain of `user { recentEvents { … } }`, `levels` deep, each list at its default page (10) or at `first`. */
+function recentChain(levels: number, first?: number): string {
+  const page = first === undefined ? '' : `(first: ${first})`;
+  let inner = 'eventId';
+  for (let i = 0; i < levels; i++) inner = `user { recentEvents${page} { ${inner} } }`;
+  return inner;
+}
+
+describe('query limits under the default configuration (one rule set for HTTP and WebSocket)', () => {
+  let plain: TestGateway;
+  beforeAll(async () => {
+    plain = await startGateway(leftovers);
+  });
+  const analyst = () => `Bearer ${token('ann', ['analyst'])}`;
+
+  it.each([
+    ['their default page sizes', `{ processedEvents { edges { node { ${recentChain(3)} } } } }`],
+    ['first written out', `{ processedEvents(first: 50) { edges { node { ${recentChain(3, 10)} } } } }`],
+  ])('refuses nested lists at %s over HTTP with QUERY_TOO_COMPLEX', async (_what, query) => {
+    const r = await call(plain.url, query, {}, analyst());
+    expect(r.status).toBe(400);
+    expect(r.body.data).toBeUndefined();
+    expect(r.body.errors![0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    // 1 + 50 × (edges, node, and three levels of a user and 10 of its events): 61,201.
+    expect(r.body.errors![0]!.message).toBe('Query cost 61201 exceeds the limit of 20000.');
+  });
+
+  it.each([
+    ['their default page sizes', `subscription { eventProcessed { ${recentChain(5)} } }`],
+    ['first written out', `subscription { eventProcessed { ${recentChain(5, 10)} } }`],
+  ])('refuses a subscription of nested lists at %s over WebSocket with QUERY_TOO_COMPLEX', async (_what, query) => {
+    const sub = collect(wsClient(leftovers, plain.url, token('ann', ['analyst'])), query);
+    await waitFor(() => (sub.error ? true : undefined), 10_000, 'the subscription to be refused');
+    const errors = sub.error as Array<{ message: string; extensions: { code: string } }>;
+    expect(errors[0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(errors[0]!.message).toMatch(/^Query cost \d+ exceeds the limit of 20000\.$/);
+    expect(plain.app.hubSubscribers()).toBe(0);
+  });
+
+  it('refuses 100 aliases of processedEvents with QUERY_TOO_COMPLEX, naming the alias limit', async () => {
+    const aliases = Array.from({ length: 100 }, (_, i) => `p${i}: processedEvents(first: 1) { edges { cursor } }`).join(' ');
+    const r = await call(plain.url, `{ ${aliases} }`, {}, analyst());
+    expect(r.status).toBe(400);
+    expect(r.body.errors![0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(r.body.errors![0]!.message).toBe('Aliases limit of 50 exceeded, found 100.');
+  });
+
+  it('refuses a document past the token limit with QUERY_TOO_COMPLEX, over HTTP and WebSocket', async () => {
+    const fields = Array.from({ length: 5_000 }, () => '__typename').join(' ');
+    const r = await call(plain.url, `{ ${fields} }`, {}, analyst());
+    expect(r.status).toBe(400);
+    expect(r.body.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });
+    expect(r.body.errors![0]!.message).toBe('Query token limit of 5000 exceeded.');
+    const sub = collect(wsClient(leftovers, plain.url, token('ann', ['analyst'])), `subscription { eventProcessed { ${fields} } }`);
+    await waitFor(() => (sub.error ? true : undefined), 10_000, 'the subscription to be refused');
+    expect((sub.error as Array<{ extensions: { code: string } }>)[0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('accepts a normal query, and full introspection, also under tight limits', async () => {
+    const normal = await call(plain.url, `{ processedEvents(first: 50) { edges { node { eventId user { userId } } } } }`, {}, analyst());
+    expect(normal.status).toBe(200);
+    expect(normal.body.errors).toBeUndefined();
+    expect(Array.isArray(normal.body.data.processedEvents.edges)).toBe(true);
+    for (const g of [plain, gw]) {
+      const intro = await call(g.url, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }), {}, analyst());
+      expect(intro.body.errors).toBeUndefined();
+      expect(intro.body.data.__schema.queryType.name).toBe('Query');
+    }
+  });
+});
+
 describe('limits', () => {
   it('rate-limits recording per user with RATE_LIMITED and retryAfterSeconds, publishing nothing over budget', async () => {
     const bearer = `Bearer ${token('busy-user')}`;
@@ -100,13 +173,18 @@ describe('limits', () => {
   });
 
   it('refuses a query over the cost limit with QUERY_TOO_COMPLEX before running it', async () => {
-    const within = Array.from({ length: 200 }, (_, i) => `t${i}: serverTime`).join(' ');
-    expect((await call(gw.url, `{ ${within} }`, {}, `Bearer ${token('u')}`)).body.errors).toBeUndefined();
-    const aliases = Array.from({ length: 201 }, (_, i) => `t${i}: serverTime`).join(' ');
-    const costly = await call(gw.url, `{ ${aliases} }`, {}, `Bearer ${token('u')}`);
+    // Every field costs 1 and the fields under a page count once per item: 1 + 99 × 2 + 1 = 200.
+    const within = `{ processedEvents(first: 99) { edges { cursor } } serverTime }`;
+    expect((await call(gw.url, within, {}, `Bearer ${token('u')}`)).body.errors).toBeUndefined();
+    const costly = await call(gw.url, `{ processedEvents(first: 99) { edges { cursor } } a: serverTime b: serverTime }`, {}, `Bearer ${token('u')}`);
     expect(costly.status).toBe(400);
     expect(costly.body.errors![0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(costly.body.errors![0]!.message).toBe('Query cost 201 exceeds the limit of 200.');
     expect(costly.body.errors![0]!.extensions.http).toBeUndefined();
+    // The page size may come from a variable.
+    const paged = `query P($n: Int) { processedEvents(first: $n) { edges { cursor } } }`;
+    expect((await call(gw.url, paged, { n: 99 }, `Bearer ${token('u')}`)).body.errors).toBeUndefined();
+    expect((await call(gw.url, paged, { n: 100 }, `Bearer ${token('u')}`)).body.errors![0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
   });
 
   it('masks nothing it should show and shows no stack trace outside development', async () => {

@@ -34,6 +34,12 @@ beforeAll(() => {
 const detectorDone = (gw: TestGateway) => () =>
   caughtUp(kafka, `${gw.config.kafka.groupPrefix}fraud-detector`, gw.config.kafka.topics.activity).then((ok) => (ok ? true : undefined));
 
+const processorDone = (gw: TestGateway) => async () => {
+  const group = `${gw.config.kafka.groupPrefix}activity-processor`;
+  const { activity, alerts: alertTopic } = gw.config.kafka.topics;
+  return (await caughtUp(kafka, group, activity)) && (await caughtUp(kafka, group, alertTopic)) ? true : undefined;
+};
+
 async function alerts(gw: TestGateway): Promise<Array<{ userId: string; rule: string; alertId: string }>> {
   const q = await graphql(gw.url, '{ fraudAlerts(first: 500) { edges { node { alertId userId rule } } } }', {}, analyst);
   return q.data.fraudAlerts.edges.map((e: { node: { userId: string; rule: string; alertId: string } }) => e.node);
@@ -68,9 +74,22 @@ describe('the fraud detector', () => {
       const profile = await graphql(gw.url, '{ userProfile(userId: "bursty") { riskScore } }', {}, analyst);
       return profile.data.userProfile.riskScore === 0.25 ? true : undefined;
     });
-    await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'LOGOUT' }] }, token('bursty'));
+    const alertRecordsSettled = await recordCount(kafka, gw.config.kafka.topics.alerts);
+
+    // One more event of the same user: neither detector raises anything for it. "Nothing" is only
+    // shown once both detectors have read past it and the processor has stored every alert there is.
+    const logout = await graphql(gw.url, RECORD_MANY, { inputs: [{ type: 'LOGOUT' }] }, token('bursty'));
+    expect(logout.errors).toBeUndefined();
+    await waitFor(detectorDone(gw), 30_000, 'the detector to read the LOGOUT');
+    await waitFor(detectorDone(again), 30_000, 'the restarted detector to read the LOGOUT');
+    expect(await recordCount(kafka, gw.config.kafka.topics.alerts)).toBe(alertRecordsSettled);
+    await waitFor(processorDone(gw), 30_000, 'the processor to store the LOGOUT and every alert');
     expect((await alerts(gw)).map((a) => a.alertId)).toEqual(listed.map((a) => a.alertId));
-    expect(sub.data('fraudAlertRaised')).toHaveLength(1);
+    // A later burst of another user is the subscriber's positive signal: its alert arrives alone.
+    const sentinel = await graphql(gw.url, RECORD_MANY, { inputs: burst }, token('sentinel'));
+    expect(sentinel.errors).toBeUndefined();
+    await sub.until(2);
+    expect(sub.data('fraudAlertRaised').map((a: { userId: string }) => a.userId)).toEqual(['bursty', 'sentinel']);
   }, 120_000);
 
   it('raises nothing for ordinary simulated sessions', async () => {
@@ -79,6 +98,8 @@ describe('the fraud detector', () => {
     expect(summary.accepted).toBeGreaterThan(80);
     expect(summary.rejected).toBe(0);
     await waitFor(detectorDone(gw), 30_000, 'the detector to read the simulated traffic');
+    await waitFor(processorDone(gw), 30_000, 'the processor to store the traffic and any alert');
+    expect(await recordCount(kafka, gw.config.kafka.topics.alerts)).toBe(0);
     expect(await alerts(gw)).toEqual([]);
   }, 60_000);
 });

@@ -1,8 +1,9 @@
-import { parse, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, getIntrospectionQuery, GraphQLError, parse } from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
 import { clientAddress } from '../../src/domain/client-address';
 import { Lru } from '../../src/domain/lru';
 import { RateLimiter } from '../../src/domain/rate-limit';
-import { DEFAULT_PAGE_ASSUMED, measure } from '../../src/server/query-complexity';
+import { DEFAULT_PAGE_ASSUMED, pagedCostEstimator, parseLimited, QueryLimiter, tokenLimitError } from '../../src/server/query-limits';
 
 describe('RateLimiter', () => {
   it('allows a burst, then the sustained rate, and says how long to wait', () => {
@@ -56,22 +57,73 @@ describe('clientAddress', () => {
   });
 });
 
-describe('query complexity', () => {
-  const op = (q: string) => {
-    const doc = parse(q);
-    return { doc, op: doc.definitions.find((d) => d.kind === 'OperationDefinition') as OperationDefinitionNode };
-  };
-  it('measures depth and multiplies the cost of paginated children', () => {
-    const { doc, op: o } = op('{ a { b(first: 10) { c d { e } } } }');
-    expect(measure(o, doc)).toEqual({ depth: 4, cost: 1 + 1 + 10 * (1 + 1 + 1) });
+describe('query limits', () => {
+  const schema = buildSchema(`
+    type Query { items(first: Int = 10): [Item!]! page(limit: Int): [Item!]! one: Item serverTime: String }
+    type Item { id: ID! name: String children(first: Int = 5): [Item!]! }
+  `);
+  const limits = { maxDepth: 5, maxCost: 1_000, maxAliases: 3, maxDirectives: 2, maxTokens: 60 };
+  const cost = (q: string, variables: Record<string, unknown> = {}) =>
+    getComplexity({ schema, query: parse(q), variables, estimators: [pagedCostEstimator] });
+  const refusals = (q: string, variables: Record<string, unknown> = {}) =>
+    new QueryLimiter(schema, limits).check(parse(q), undefined, variables).map((e) => [e.extensions.code, e.message]);
+
+  it('multiplies the cost of a list field\'s children by its page size, the schema default when left out', () => {
+    expect(cost('{ items(first: 3) { id name } }')).toBe(1 + 3 * 2);
+    expect(cost('{ items { id children { id } } }')).toBe(1 + 10 * (1 + 1 + 5 * 1));
+    expect(cost('{ one { id } }')).toBe(2);
   });
-  it('reads page sizes from variables, assumes a default otherwise, and expands fragments', () => {
-    const { doc, op: o } = op('query Q($n: Int) { a(first: $n) { ...F } } fragment F on T { x y }');
-    expect(measure(o, doc, { n: 7 }).cost).toBe(1 + 7 * 2);
-    expect(measure(o, doc, {}).cost).toBe(1 + DEFAULT_PAGE_ASSUMED * 2);
+
+  it('reads page sizes from variables and assumes a default page when one has no value', () => {
+    expect(cost('query Q($n: Int) { items(first: $n) { ...F } } fragment F on Item { id name }', { n: 7 })).toBe(1 + 7 * 2);
+    expect(cost('{ page { id } }')).toBe(1 + DEFAULT_PAGE_ASSUMED);
+    expect(cost('{ page(limit: 2) { id } }')).toBe(1 + 2);
   });
-  it('does not count introspection', () => {
-    const { doc, op: o } = op('{ __schema { types { fields { type { ofType { ofType { name } } } } } } }');
-    expect(measure(o, doc)).toEqual({ depth: 1, cost: 0 });
+
+  it('does not count introspection, for cost or depth', () => {
+    expect(cost('{ __schema { types { fields { type { ofType { ofType { name } } } } } } }')).toBe(0);
+    expect(refusals(getIntrospectionQuery())).toEqual([]);
+  });
+
+  it('refuses depth, cost, aliases and directives past their limits with QUERY_TOO_COMPLEX, naming the limit', () => {
+    expect(refusals('{ one { children { children { children { children { id } } } } } }')).toEqual([
+      ['QUERY_TOO_COMPLEX', 'Query depth limit of 5 exceeded, found 6.'],
+    ]);
+    expect(refusals('{ items(first: 100) { children(first: 100) { id } } }')).toEqual([
+      ['QUERY_TOO_COMPLEX', `Query cost ${1 + 100 * (1 + 100)} exceeds the limit of 1000.`],
+    ]);
+    expect(refusals('{ a: serverTime b: serverTime c: serverTime d: serverTime }')).toEqual([
+      ['QUERY_TOO_COMPLEX', 'Aliases limit of 3 exceeded, found 4.'],
+    ]);
+    expect(refusals('{ serverTime @skip(if: false) @include(if: true) one @include(if: true) { id } }')).toEqual([
+      ['QUERY_TOO_COMPLEX', 'Directives limit of 2 exceeded, found 3.'],
+    ]);
+    expect(refusals('{ items(first: 3) { id name } a: serverTime }')).toEqual([]);
+  });
+
+  it('measures a document again when its page size comes from variables, and once otherwise', () => {
+    const limiter = new QueryLimiter(schema, limits);
+    const paged = parse('query Q($n: Int) { items(first: $n) { id } }');
+    expect(limiter.check(paged, 'Q', { n: 10 })).toEqual([]);
+    expect(limiter.check(paged, 'Q', { n: 5_000 }).map((e) => e.extensions.code)).toEqual(['QUERY_TOO_COMPLEX']);
+    const fixed = parse('query R($s: String!) { items(first: 500) { id name } serverTime }');
+    // Variables that do not coerce leave the cost unmeasured: that verdict is not kept.
+    expect(limiter.check(fixed, 'R', {})).toEqual([]);
+    expect(limiter.check(fixed, 'R', { s: 'x' }).map((e) => e.extensions.code)).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it('stops parsing past the token limit with QUERY_TOO_COMPLEX, and recognizes graphql-js\'s wording of it', () => {
+    const long = `{ ${Array.from({ length: 70 }, (_, i) => `f${i}`).join(' ')} }`;
+    expect(() => parseLimited(long, limits)).toThrow('Query token limit of 60 exceeded.');
+    let thrown: unknown;
+    try {
+      parse(long, { maxTokens: 10 });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(GraphQLError);
+    expect(tokenLimitError(thrown as GraphQLError, limits)?.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(tokenLimitError(new GraphQLError('Syntax Error: Unexpected Name "x".'), limits)).toBeUndefined();
+    expect(parseLimited('{ serverTime }', limits).kind).toBe('Document');
   });
 });
