@@ -93,6 +93,10 @@ export interface Limits {
   recordBurst: number;
   maxQueryDepth: number;
   maxQueryCost: number;
+  /** Aliases, directives and lexical tokens one document may hold. */
+  maxQueryAliases: number;
+  maxQueryDirectives: number;
+  maxQueryTokens: number;
 }
 
 /** A configuration problem: the message always names the variable. */
@@ -145,6 +149,9 @@ const VARIABLES = {
   RECORD_BURST: integer(1, 10_000_000)({ default: 1000 }),
   MAX_QUERY_DEPTH: integer(2, 100)({ default: 12 }),
   MAX_QUERY_COST: integer(10, 10_000_000)({ default: 20_000 }),
+  MAX_QUERY_ALIASES: integer(1, 10_000)({ default: 50 }),
+  MAX_QUERY_DIRECTIVES: integer(1, 10_000)({ default: 50 }),
+  MAX_QUERY_TOKENS: integer(100, 1_000_000)({ default: 5_000 }),
   TRUST_PROXY_HOPS: integer(0, 10)({ default: 0 }),
   WS_MAX_CONNECTIONS: integer(1, 1_000_000)({ default: 20_000 }),
   WS_MAX_SUBSCRIPTIONS: integer(1, 1_000)({ default: 20 }),
@@ -267,6 +274,9 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
       recordBurst: v.RECORD_BURST,
       maxQueryDepth: v.MAX_QUERY_DEPTH,
       maxQueryCost: v.MAX_QUERY_COST,
+      maxQueryAliases: v.MAX_QUERY_ALIASES,
+      maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
+      maxQueryTokens: v.MAX_QUERY_TOKENS,
     },
     trustProxyHops: v.TRUST_PROXY_HOPS,
     websocket: {

@@ -9,7 +9,7 @@ import { collect, wsClient } from '../support/subscriptions';
 const leftovers = new Leftovers();
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startGateway(leftovers, { RECORD_RATE_PER_SECOND: '1', RECORD_BURST: '3', MAX_QUERY_DEPTH: '4', MAX_QUERY_COST: '200' });
+  gw = await startGateway(leftovers, { RECORD_RATE_PER_SECOND: '1', RECORD_BURST: '3', MAX_QUERY_DEPTH: '4', MAX_QUERY_COST: '200', MAX_QUERY_ALIASES: '5' });
 });
 afterAll(() => leftovers.dispose());
 
@@ -120,6 +120,15 @@ describe('query limits under the default configuration (one rule set for HTTP an
     expect(r.status).toBe(400);
     expect(r.body.errors![0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
     expect(r.body.errors![0]!.message).toBe('Aliases limit of 50 exceeded, found 100.');
+  });
+
+  it('takes the alias limit from MAX_QUERY_ALIASES', async () => {
+    const six = `{ ${Array.from({ length: 6 }, (_, i) => `t${i}: serverTime`).join(' ')} }`;
+    const tight = await call(gw.url, six, {}, analyst());
+    expect(tight.body.errors![0]!.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(tight.body.errors![0]!.message).toBe('Aliases limit of 5 exceeded, found 6.');
+    const loose = await call(plain.url, six, {}, analyst());
+    expect(loose.body.errors).toBeUndefined();
   });
 
   it('refuses a document past the token limit with QUERY_TOO_COMPLEX, over HTTP and WebSocket', async () => {

@@ -89,6 +89,12 @@ describe('loadConfig', () => {
     for (const name of ['PORT', 'LOG_LEVEL', 'KAFKA_PARTITIONS']) expect(err.message).toContain(`${name}:`);
   });
 
+  it('reads the query limits, with their defaults', () => {
+    expect(load({}).limits).toMatchObject({ maxQueryDepth: 12, maxQueryCost: 20_000, maxQueryAliases: 50, maxQueryDirectives: 50, maxQueryTokens: 5_000 });
+    expect(load({ MAX_QUERY_ALIASES: '7', MAX_QUERY_TOKENS: '900' }).limits).toMatchObject({ maxQueryAliases: 7, maxQueryTokens: 900 });
+    expect(errorFor({ MAX_QUERY_TOKENS: '10' }).variable).toBe('MAX_QUERY_TOKENS');
+  });
+
   it('treats a blank value as unset and reads names case-insensitively', () => {
     const c = load({ PORT: '  ', LOG_LEVEL: 'DEBUG', FRAUD_GEO_SEVERITY: 'high' });
     expect(c.port).toBe(4000);
