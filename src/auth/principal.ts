@@ -10,7 +10,6 @@ export interface Principal {
   expiresAt: number;
 }
 
-export const isAdmin = (p: Principal): boolean => p.roles.has('admin');
 /** Analysts and admins read everything. */
 export const canReadAll = (p: Principal): boolean => p.roles.has('admin') || p.roles.has('analyst');
 /** Services and admins record on behalf of any user. */

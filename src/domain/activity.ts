@@ -57,21 +57,6 @@ export interface ActivityValue {
   userAgent: string | null;
 }
 
-/** Event types that concern a piece of content or a product: they need `contentId`. */
-export const CONTENT_TYPES: ReadonlySet<ActivityType> = new Set([
-  ActivityType.SEARCH_RESULT_CLICK,
-  ActivityType.PRODUCT_VIEW,
-  ActivityType.ADD_TO_CART,
-  ActivityType.PURCHASE,
-  ActivityType.CONTENT_VIEW,
-  ActivityType.CONTENT_RATING,
-  ActivityType.PLAYBACK_START,
-  ActivityType.PLAYBACK_PAUSE,
-  ActivityType.PLAYBACK_RESUME,
-  ActivityType.PLAYBACK_COMPLETE,
-  ActivityType.PLAYBACK_ABANDON,
-]);
-
 /** Headers of an activity record (CONTRACT.md section 5). */
 export function activityHeaders(value: ActivityValue): Record<string, string> {
   const key = `${value.type}:${value.schemaVersion}`;

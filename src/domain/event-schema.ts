@@ -148,8 +148,3 @@ function dedupe(problems: InputProblem[]): InputProblem[] {
     return true;
   });
 }
-
-/** Whether a value is a valid activity value (for consumers). */
-export function isActivityValue(value: unknown): value is ActivityValue {
-  return validateActivityValue(value).length === 0;
-}
