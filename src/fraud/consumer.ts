@@ -1,6 +1,6 @@
 import type { FraudAlertMessage } from '../domain/alerts';
 import type { ConsumedBatchRecord } from '../kafka/batch-consumer';
-import type { OutgoingRecord } from '../kafka/publisher';
+import type { OutgoingRecord } from '../domain/publishing';
 import { parseActivity } from '../processing/processor';
 import type { FraudDetector } from './detector';
 

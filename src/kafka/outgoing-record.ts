@@ -1,18 +1,4 @@
-/** One record to publish. */
-export interface OutgoingRecord {
-  topic: string;
-  /** The partitioning key; null spreads records over partitions. */
-  key: string | null;
-  value: string | Buffer;
-  headers: Record<string, string>;
-}
-
-/** Where a record was durably written. */
-export interface RecordPosition {
-  topic: string;
-  partition: number;
-  offset: string;
-}
+import type { OutgoingRecord } from '../domain/publishing';
 
 /** Under the broker's default message.max.bytes (1 MiB), with room for record overhead. */
 export const DEFAULT_MAX_BATCH_BYTES = 900 * 1024;

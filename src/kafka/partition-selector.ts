@@ -1,4 +1,4 @@
-import type { OutgoingRecord } from './outgoing-record';
+import type { OutgoingRecord } from '../domain/publishing';
 import { kafkajs } from './runtime';
 
 type PartitionMetadata = Array<{ partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number; offlineReplicas: number[] }>;

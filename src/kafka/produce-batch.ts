@@ -1,5 +1,5 @@
 import type { Message, Producer, TopicMessages } from 'kafkajs';
-import type { OutgoingRecord, RecordPosition } from './outgoing-record';
+import type { OutgoingRecord, RecordPosition } from '../domain/publishing';
 
 /** One publish's records in a produce request, with the partition of each. */
 export interface BatchPart {

@@ -1,12 +1,13 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../logger';
-import { DEFAULT_MAX_BATCH_BYTES, splitIntoRequests, type OutgoingRecord, type RecordPosition } from './outgoing-record';
+import type { OutgoingRecord, Publisher, PublishOptions, RecordPosition } from '../domain/publishing';
+import { DEFAULT_MAX_BATCH_BYTES, splitIntoRequests } from './outgoing-record';
 import { PartitionSelector } from './partition-selector';
 import { produceBatch } from './produce-batch';
 import { PublishDeadlines } from './publish-deadlines';
 
-export { DEFAULT_MAX_BATCH_BYTES, type OutgoingRecord, type RecordPosition };
+export { DEFAULT_MAX_BATCH_BYTES };
 
 export interface PublisherOptions {
   /** How long a send waits for company before its batch goes out, ms (0: next tick). */
@@ -42,15 +43,6 @@ interface Pending {
   immediate: boolean;
 }
 
-export interface PublishOptions {
-  /**
-   * The records are already a batch (the processor's group): they go at the end of this turn
-   * of the event loop, or as soon as the request in flight returns, without waiting `lingerMs`
-   * for company.
-   */
-  immediate?: boolean;
-}
-
 /**
  * Publishes records durably (`acks: -1`, idempotent producer) and gathers concurrent publishes
  * into one `sendBatch`: KafkaJS has no linger of its own, and the idempotent producer allows one
@@ -61,7 +53,7 @@ export interface PublishOptions {
  * Records are partitioned here with KafkaJS's default (Java-compatible murmur2) partitioner, so
  * each record's offset is known from its partition's base offset in the response.
  */
-export class BatchingPublisher {
+export class BatchingPublisher implements Publisher {
   private producer: Producer | undefined;
   private queue: Pending[] = [];
   private queued = 0;

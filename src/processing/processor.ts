@@ -1,8 +1,7 @@
 import { activityHeaders, type ActivityValue } from '../domain/activity';
 import { encodeCursor } from '../domain/cursor';
 import { validateActivityValue } from '../domain/event-schema';
-import type { OutgoingRecord } from '../kafka/publisher';
-import type { Publisher } from '../recording/recorder';
+import type { OutgoingRecord, Publisher } from '../domain/publishing';
 import { writeAlerts } from '../store/alert-writer';
 import { prepareEvents, storeBatch, type IncomingEvent } from '../store/event-writer';
 import type { FailedRecord } from '../store/failed-writer';

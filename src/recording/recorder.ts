@@ -9,7 +9,7 @@ import { stamp } from '../domain/stamping';
 import type { DeviceDetector } from '../domain/user-agent';
 import { badUserInput, ClientError, forbidden, InfrastructureError, rateLimited, serviceUnavailable } from '../errors';
 import type { InputProblem } from '../domain/input-problem';
-import type { OutgoingRecord, PublishOptions, RecordPosition } from '../kafka/publisher';
+import type { OutgoingRecord, Publisher, RecordPosition } from '../domain/publishing';
 import type { Queryable } from '../store';
 
 /** The answer to recording one event (GraphQL `ActivityReceipt`). */
@@ -20,10 +20,6 @@ export interface Receipt {
   topic: string;
   partition: number;
   offset: string;
-}
-
-export interface Publisher {
-  publish(records: OutgoingRecord[], options?: PublishOptions): Promise<RecordPosition[]>;
 }
 
 export interface RecorderDeps {

@@ -1,4 +1,5 @@
-import { recordBytes, splitIntoRequests, type OutgoingRecord } from '../../src/kafka/outgoing-record';
+import type { OutgoingRecord } from '../../src/domain/publishing';
+import { recordBytes, splitIntoRequests } from '../../src/kafka/outgoing-record';
 
 const record = (value: string): OutgoingRecord => ({ topic: 't', key: 'k', value, headers: { h: 'v' } });
 

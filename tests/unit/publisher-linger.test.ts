@@ -1,4 +1,5 @@
-import { BatchingPublisher, type OutgoingRecord } from '../../src/kafka/publisher';
+import type { OutgoingRecord } from '../../src/domain/publishing';
+import { BatchingPublisher } from '../../src/kafka/publisher';
 import { createLogger } from '../../src/logger';
 
 /**
