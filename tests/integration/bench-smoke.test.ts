@@ -42,5 +42,8 @@ describe('the benchmark harness', () => {
     expect(references5).toHaveLength(2);
     expect(references5.every((r) => r.value > 0)).toBe(true);
     expect(results.ratios.length).toBeGreaterThanOrEqual(12);
-  }, 300_000);
+    // The harness waits for a quiet machine (settle, up to 30 s) before each scenario and each
+    // fan-out phase and reference, so on a machine busy with other work the run takes several
+    // times as long as on a quiet one.
+  }, 900_000);
 });
