@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { useServer } from 'graphql-ws/use/ws';
 import { buildSchema, Field, ID, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { WebSocketServer } from 'ws';
-import { TypedPubSub } from '../src/pubsub/pubsub';
+import { TypedPubSub } from './plain-pubsub';
 
 @ObjectType()
 class PlainEvent {

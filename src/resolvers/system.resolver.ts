@@ -1,7 +1,7 @@
 import { Arg, Authorized, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { GatewayContext } from '../context';
 import { badUserInput } from '../errors';
-import { PushIterator } from '../pubsub/push-iterator';
+import { PushIterator } from '../streaming/push-iterator';
 
 export const HEARTBEAT_MIN_MS = 100;
 export const HEARTBEAT_MAX_MS = 60_000;

@@ -1,7 +1,7 @@
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { GatewayContext, SocketTarget } from '../context';
 import { ClientError, ErrorCode } from '../errors';
-import type { PushIterator } from '../pubsub/push-iterator';
+import type { PushIterator } from './push-iterator';
 import type { Outlet } from './frames';
 
 /**

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { canReadAll } from '../auth/principal';
 import type { GatewayContext } from '../context';
 import { maskError, type ClientError } from '../errors';
-import { PushIterator } from '../pubsub/push-iterator';
+import { PushIterator } from './push-iterator';
 import type { SocketOutbox } from './frames';
 import type { Selections } from './selections';
 import { SubscriptionEnd, type Subscriber } from './subscriber';

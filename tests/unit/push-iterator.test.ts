@@ -1,5 +1,5 @@
-import { PushIterator } from '../../src/pubsub/push-iterator';
-import { TypedPubSub } from '../../src/pubsub/pubsub';
+import { PushIterator } from '../../src/streaming/push-iterator';
+import { TypedPubSub } from '../../benchmarks/plain-pubsub';
 
 describe('PushIterator', () => {
   it('delivers pushed values in order, to a waiting reader too', async () => {

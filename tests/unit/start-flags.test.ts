@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFlags } from '../../benchmarks/lib';
+import { startFlags } from '../../benchmarks/harness/gateway';
 
 const ROOT = join(__dirname, '..', '..');
 

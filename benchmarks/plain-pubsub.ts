@@ -1,7 +1,10 @@
 import type { PubSub } from 'type-graphql';
-import { PushIterator } from './push-iterator';
+import { PushIterator } from '../src/streaming/push-iterator';
 
 /**
+ * The pub/sub of the plain graphql-ws and type-graphql reference server (plain-subscriptions.ts),
+ * the yardstick of the fan-out scenario; the gateway itself fans out through its stream hub.
+ *
  * A typed in-process pub/sub: `Topics` maps each topic name to its payload type, so a publisher
  * cannot send the wrong shape. Each subscriber gets a bounded PushIterator; one that overflows
  * ends with the error `onOverflow` makes and is dropped, never slowing the others.
