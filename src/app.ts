@@ -3,9 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { Gauge } from 'prom-client';
 import type { Config } from './config';
 import { createKafka, KafkaAdmin, kafkaPatchReport } from './kafka/client';
+import { ConsumerLag } from './kafka/consumer-lag';
+import { GroupOffsets } from './kafka/group-offsets';
+import { registerConsumerLagMetric } from './kafka/lag-metric';
 import { registerKafkaPatchMetric } from './kafka/patch-metric';
 import { BatchingPublisher } from './kafka/publisher';
-import { topicSpecs } from './kafka/topics';
+import { ConsumerGroups, topicSpecs } from './kafka/topics';
 import { Parts } from './lifecycle';
 import type { Logger } from './logger';
 
@@ -135,7 +138,7 @@ export class App {
     }
   }
 
-  /** The store, the Kafka admin (topics made sure of) and the process's producer. */
+  /** The store, the Kafka admin (topics made sure of), consumer lag and the process's producer. */
   private async startShared(parts: Parts): Promise<RoleEnv> {
     const { config, logger, metrics } = this;
     const store = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, schema: this.options.storeSchema });
@@ -159,6 +162,14 @@ export class App {
       const n = counts.get(s.name);
       if (n !== undefined && n < s.partitions) logger.warn({ topic: s.name, partitions: n, configured: s.partitions }, 'topic has fewer partitions than configured');
     }
+    const offsets = new GroupOffsets(kafka);
+    await offsets.start();
+    parts.add('kafka offsets', () => offsets.stop());
+    const lag = new ConsumerLag(offsets, logger);
+    registerConsumerLagMetric(metrics.registry, lag);
+    // Read from the processor group's commits, so a gateway without the processor role reports it too.
+    const processorGroup = `${config.kafka.groupPrefix}${ConsumerGroups.processor}`;
+    const processingLag = () => lag.backlog(processorGroup, config.kafka.topics.activity);
 
     const publishBatch = metrics.histogram('kafka_publish_batch_records', 'Records per produce request', [], [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000]);
     const publishSeconds = metrics.histogram(
@@ -178,6 +189,6 @@ export class App {
     });
     await publisher.start();
     parts.add('publisher', () => publisher.stop());
-    return { config, logger, metrics, store, kafka, admin, publisher, parts };
+    return { config, logger, metrics, store, kafka, admin, publisher, parts, lag, processingLag };
   }
 }

@@ -102,6 +102,8 @@ export type DashboardSnapshot = {
   conversionRate: Scalars['Float']['output'];
   /** Over the last minute. */
   eventsPerSecond: Scalars['Float']['output'];
+  /** Events recorded but not yet processed: activity-topic records the processor has not committed. Null when Kafka does not say. */
+  processingLag: Maybe<Scalars['Int']['output']>;
   /** Last 5 minutes. */
   topPages: Array<KeyCount>;
 };

@@ -8,4 +8,6 @@ export interface ResolverDeps {
   readonly recorder: ActivityRecorder;
   /** Where processed state is read from. */
   readonly store: Queryable;
+  /** Events recorded but not yet processed, for the dashboard; without it, that is unknown. */
+  readonly processingLag?: () => Promise<number | null>;
 }

@@ -114,7 +114,7 @@ export class StreamResolver {
   @Query(() => DashboardSnapshot, { description: 'The live dashboard now (analysts and admins).' })
   dashboard(@Ctx() ctx: GatewayContext): Promise<DashboardData> {
     analyst(ctx);
-    return dashboardAt(this.deps.store, new Date());
+    return dashboardAt(this.deps.store, new Date(), this.deps.processingLag);
   }
 
   @Authorized()

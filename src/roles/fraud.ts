@@ -6,13 +6,15 @@ import type { RoleEnv } from './role-env';
 
 /** The `fraud` role: the `fraud-detector` group runs the rules and publishes the alerts they raise. */
 export async function startFraudRole(env: RoleEnv): Promise<BatchConsumer> {
-  const { config, logger, metrics, kafka, publisher, parts } = env;
+  const { config, logger, metrics, kafka, publisher, parts, lag } = env;
   const detector = new FraudDetector(config.fraud, config.fraud);
   const raised = metrics.counter('fraud_alerts_raised_total', 'Alerts raised by the fraud detector', ['rule']);
+  const groupId = `${config.kafka.groupPrefix}${ConsumerGroups.fraud}`;
+  lag.watchCommitted(groupId, [config.kafka.topics.activity]);
   const consumer = new BatchConsumer({
     kafka,
     logger,
-    groupId: `${config.kafka.groupPrefix}${ConsumerGroups.fraud}`,
+    groupId,
     topics: [config.kafka.topics.activity],
     fromBeginning: true,
     maxWaitTimeInMs: config.consumer.maxWaitMs,

@@ -20,7 +20,7 @@ export interface GatewayRoleOptions {
  * WebSocket server on `PORT`, ready only while Kafka and the store answer.
  */
 export async function startGatewayServer(env: RoleEnv, hub: StreamHub, options: GatewayRoleOptions = {}): Promise<GatewayServer> {
-  const { config, logger, metrics, store, admin, publisher, parts } = env;
+  const { config, logger, metrics, store, admin, publisher, parts, processingLag } = env;
   const verifier = new TokenVerifier(config.jwt);
   const recorder = (options.recorder ?? ((deps: RecorderDeps) => new ActivityRecorder(deps)))({
     publisher,
@@ -30,7 +30,7 @@ export async function startGatewayServer(env: RoleEnv, hub: StreamHub, options: 
     devices: new DeviceDetector(),
     maxBatchSize: config.limits.maxBatchSize,
   });
-  const schema = await buildGatewaySchema({ development: config.development, recorder, store });
+  const schema = await buildGatewaySchema({ development: config.development, recorder, store, processingLag });
   const hops = config.trustProxyHops;
   const server = new GatewayServer({
     schema,

@@ -22,7 +22,7 @@ export interface LiveStream {
  * store), and this instance's fan-out consumer of the processed and alert topics.
  */
 export async function startLiveStream(env: RoleEnv, instanceId: string): Promise<LiveStream> {
-  const { config, logger, metrics, store, kafka, parts } = env;
+  const { config, logger, metrics, store, kafka, parts, lag, processingLag } = env;
   const delivered = metrics.counter('subscription_messages_total', 'Messages written to subscribers');
   const writes = metrics.counter('subscription_writes_total', 'Socket writes carrying messages to subscribers (each holds every message its socket got in one turn)');
   const snapshots = metrics.counter('dashboard_snapshots_total', 'Dashboard snapshots computed');
@@ -49,6 +49,7 @@ export async function startLiveStream(env: RoleEnv, instanceId: string): Promise
     onDelivered: (n) => delivered.inc(n),
     onWrites: (n) => writes.inc(n),
     onSnapshot: () => snapshots.inc(),
+    processingLag,
   });
   let open = true;
   parts.add('hub', () => {
@@ -72,7 +73,8 @@ export async function startLiveStream(env: RoleEnv, instanceId: string): Promise
 
   const topics = config.kafka.topics;
   const consumer = new FanoutConsumer({
-    kafka,
+    // It commits nothing, so its lag is measured from its own position.
+    kafka: lag.watchPositions(kafka),
     logger,
     groupId: `${config.kafka.groupPrefix}${ConsumerGroups.fanout(instanceId)}`,
     topics: [topics.processed, topics.alerts],

@@ -19,7 +19,7 @@ export interface ProcessorRoleOptions {
  * maintains profiles, dead-letters what it cannot parse and publishes the processed events.
  */
 export async function startProcessorRole(env: RoleEnv, options: ProcessorRoleOptions = {}): Promise<BatchConsumer> {
-  const { config, logger, metrics, store, kafka, admin, parts } = env;
+  const { config, logger, metrics, store, kafka, admin, parts, lag } = env;
   // A producer of its own: an idempotent producer has one request in flight, and the processed
   // events should not wait behind recording's requests (nor delay them) when both roles share a
   // process. Its requests are timed by processor_publish_seconds.
@@ -56,11 +56,14 @@ export async function startProcessorRole(env: RoleEnv, options: ProcessorRoleOpt
       }),
     };
   });
+  const groupId = `${config.kafka.groupPrefix}${ConsumerGroups.processor}`;
+  const topics = [config.kafka.topics.activity, config.kafka.topics.alerts];
+  lag.watchCommitted(groupId, topics);
   const consumer = new BatchConsumer({
     kafka,
     logger,
-    groupId: `${config.kafka.groupPrefix}${ConsumerGroups.processor}`,
-    topics: [config.kafka.topics.activity, config.kafka.topics.alerts],
+    groupId,
+    topics,
     fromBeginning: true,
     maxWaitTimeInMs: config.consumer.maxWaitMs,
     minBytes: config.consumer.minBytes,

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { KafkaAdmin } from '../kafka/client';
+import type { ConsumerLag } from '../kafka/consumer-lag';
 import type { BatchingPublisher } from '../kafka/publisher';
 import type { Kafka } from 'kafkajs';
 import type { Parts } from '../lifecycle';
@@ -18,4 +19,8 @@ export interface RoleEnv {
   /** The process's producer: recording and fraud alerts. */
   publisher: BatchingPublisher;
   parts: Parts;
+  /** Where each role's consumer group says how it is measured for `kafka_consumer_lag`. */
+  lag: ConsumerLag;
+  /** Activity events recorded but not yet processed (the processor group's backlog); null when Kafka does not say. */
+  processingLag: () => Promise<number | null>;
 }

@@ -19,6 +19,8 @@ export interface DashboardTickerOptions {
   logger: Logger;
   /** Every dashboard snapshot computed, for metrics. */
   onSnapshot?: () => void;
+  /** Events recorded but not yet processed; without it, snapshots say it is unknown. */
+  processingLag?: () => Promise<number | null>;
   now?: () => Date;
 }
 
@@ -82,7 +84,7 @@ export class DashboardTicker {
   private snapshot(t: Ticker): Promise<DashboardData> {
     if (!t.computing) {
       this.o.onSnapshot?.();
-      t.computing = dashboardAt(this.o.store, (this.o.now ?? (() => new Date()))()).then(
+      t.computing = dashboardAt(this.o.store, (this.o.now ?? (() => new Date()))(), this.o.processingLag).then(
         (d) => {
           t.latest = d;
           t.computing = undefined;

@@ -35,6 +35,8 @@ export interface HubOptions {
   onWrites?: (n: number) => void;
   /** Every dashboard snapshot computed, for metrics. */
   onSnapshot?: () => void;
+  /** Events recorded but not yet processed, for dashboard snapshots; without it, that is unknown. */
+  processingLag?: () => Promise<number | null>;
   now?: () => Date;
 }
 

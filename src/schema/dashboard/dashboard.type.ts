@@ -20,4 +20,10 @@ export class DashboardSnapshot {
 
   @Field(() => Int)
   alertsLastHour!: number;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Events recorded but not yet processed: activity-topic records the processor has not committed. Null when Kafka does not say.',
+  })
+  processingLag!: number | null;
 }
