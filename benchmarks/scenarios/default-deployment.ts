@@ -5,6 +5,7 @@ import { load } from '../harness/load';
 import { freePort } from '../harness/processes';
 import { SERVICE, USER, jsonHeaders } from '../harness/tokens';
 import { alternatingRounds, meanP50, perSecond, tally, tallyLoad, type Tally } from './rounds';
+import { measurePeer } from './references';
 import type { Scenario } from './scenario';
 
 const SCENARIO = '7 default deployment';
@@ -53,7 +54,10 @@ export const defaultDeployment: Scenario = async ({ options: { seconds, warmup }
           const what = `${x.deployment === 'default' ? 'npm start, all roles in one process' : 'split: gateway process + processor and fraud process'}, ${x.kind === 'single' ? 'recordActivity' : 'recordActivities × 100'}`;
           report.row(SCENARIO, what, rate(x), 'events/s', note(x));
         }
+        const peer = await measurePeer(topics, seconds, warmup);
+        report.row(SCENARIO, 'hand-wired peer (Express, verify, send per request)', peer.perSecond, 'events/s', `p50 ${peer.p50} ms`);
         report.ratio('default deployment single ingest / split', rate(find('default', 'single')) / rate(find('split', 'single')), 0.8);
+        report.ratio('default deployment single ingest / peer', rate(find('default', 'single')) / peer.perSecond, 3);
         report.ratio('default deployment batched ingest / split', rate(find('default', 'batched')) / rate(find('split', 'batched')), 0.6);
         report.ratio('default deployment batched ingest events/s', rate(find('default', 'batched')), 40_000);
       } finally {
