@@ -10,6 +10,7 @@ import { settle } from './harness/accounting';
 import { PG_URL, ROOT } from './harness/config';
 import { RunTopics } from './harness/run-topics';
 import { Report } from './report';
+import { defaultDeployment } from './scenarios/default-deployment';
 import { endToEnd } from './scenarios/end-to-end';
 import { fanout } from './scenarios/fanout';
 import { ingestBatch } from './scenarios/ingest-batch';
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'end-to-end': endToEnd,
   fanout,
   queries,
+  default: defaultDeployment,
 };
 
 function parseOptions(): { options: BenchOptions; only: Set<string> | null; profile: boolean } {

@@ -17,16 +17,21 @@ import { startGatewayServer, type GatewayRoleOptions } from './roles/gateway';
 import { startLiveStream } from './roles/live-stream';
 import { startProcessorRole, type ProcessorRoleOptions } from './roles/processor';
 import type { RoleEnv } from './roles/role-env';
-import type { GatewayServer } from './server/http-server';
+import type { GatewayServer, ReadinessCheck } from './server/http-server';
+import { placeRoles } from './roles/placement';
+import { RoleThread } from './roles/role-thread';
 import { Metrics } from './server/metrics';
 import { openStore, type Store } from './store';
 import type { StreamHub } from './streaming/hub';
 
+/** `afterStore` keeps the processor on this app's thread, whatever ROLE_THREADS says. */
 export interface AppOptions extends GatewayRoleOptions, Pick<ProcessorRoleOptions, 'afterStore'> {
   /** PostgreSQL schema (search_path) for the store; tests use a throwaway one. */
   storeSchema?: string;
   /** Identifies this instance (its fan-out consumer group); random by default. */
   instanceId?: string;
+  /** Node's process metrics in this app's registry: off for an app in a role's thread. */
+  processMetrics?: boolean;
 }
 
 interface Running {
@@ -53,7 +58,8 @@ class UnreachableCaseError extends Error {
 export class App {
   private lifecycle: Lifecycle = { state: 'created' };
   readonly instanceId: string;
-  readonly metrics = new Metrics();
+  readonly metrics: Metrics;
+  private thread: RoleThread | undefined;
 
   constructor(
     readonly config: Config,
@@ -61,6 +67,12 @@ export class App {
     private readonly options: AppOptions = {},
   ) {
     this.instanceId = options.instanceId ?? randomUUID().slice(0, 8);
+    this.metrics = new Metrics(options.processMetrics ?? true);
+  }
+
+  /** The thread running this process's processor and fraud roles, when they run in one. */
+  get roleThread(): RoleThread | undefined {
+    return this.thread;
   }
 
   /** The HTTP port, once started with the gateway role. */
@@ -90,24 +102,52 @@ export class App {
     const parts = new Parts();
     try {
       const env = await this.startShared(parts);
+      // A hook on the processor's transactions needs the processor on this thread.
+      const placed = this.options.afterStore ? { main: [...config.roles], thread: [] } : placeRoles(config);
       // With the gateway role in this process too, stored events reach its subscribers from the
       // processor directly (once the gateway's live stream exists); the topic brings them again.
       let deliverLocally: ((events: ProcessedEventMessage[]) => void) | undefined;
-      if (config.roles.has('processor')) {
-        await startProcessorRole(env, {
-          afterStore: this.options.afterStore,
-          // Only where this process has subscribers of its own: otherwise no copy of each group.
-          onStored: config.roles.has('gateway') ? (events) => deliverLocally?.(events) : undefined,
+      const readiness: ReadinessCheck[] = [];
+      if (placed.thread.length > 0) {
+        const thread = new RoleThread({
+          config,
+          roles: placed.thread,
+          storeSchema: this.options.storeSchema,
+          logger,
+          onGiveUp: (reason) => {
+            logger.fatal({ reason }, 'a role cannot be kept running; exiting');
+            process.exit(1);
+          },
         });
+        await thread.start();
+        this.thread = thread;
+        parts.add(`${thread.name} thread`, () => thread.stop());
+        const removeSource = this.metrics.addSource(() => thread.metrics());
+        parts.add('role thread metrics', removeSource);
+        readiness.push({
+          name: thread.name,
+          check: async () => {
+            const h = thread.health();
+            if (!h.ok) throw new Error(h.reason);
+          },
+        });
+      } else {
+        if (config.roles.has('processor')) {
+          await startProcessorRole(env, {
+            afterStore: this.options.afterStore,
+            // Only where this process has subscribers of its own: otherwise no copy of each group.
+            onStored: config.roles.has('gateway') ? (events) => deliverLocally?.(events) : undefined,
+          });
+        }
+        if (config.roles.has('fraud')) await startFraudRole(env);
       }
-      if (config.roles.has('fraud')) await startFraudRole(env);
       let server: GatewayServer | undefined;
       let hub: StreamHub | undefined;
       if (config.roles.has('gateway')) {
         const live = await startLiveStream(env, this.instanceId);
         hub = live.hub;
         deliverLocally = (events) => live.deliverLocally(events);
-        server = await startGatewayServer(env, live.hub, this.options);
+        server = await startGatewayServer(env, live.hub, this.options, readiness);
       }
       this.lifecycle = { state: 'running', running: { parts, store: env.store, server, hub } };
     } catch (err) {

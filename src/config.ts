@@ -33,6 +33,8 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   roles: ReadonlySet<ProcessRole>;
+  /** With the gateway role, the processor and fraud roles run in a thread of their own (ROLE_THREADS). */
+  roleThreads: boolean;
   kafka: {
     brokers: string[];
     clientId: string;
@@ -123,6 +125,7 @@ const VARIABLES = {
   HOST: text({ default: '0.0.0.0' }),
   PORT: integer(0, 65535)({ default: 4000 }),
   ROLES: setOf(PROCESS_ROLES)({ default: new Set(PROCESS_ROLES) }),
+  ROLE_THREADS: flag({ default: true }),
   KAFKA_BROKERS: brokerList(optional),
   KAFKA_CLIENT_ID: text({ default: 'activity-gateway' }),
   KAFKA_ACTIVITY_TOPIC: topicName({ default: 'user-activities' }),
@@ -249,6 +252,7 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
     port: v.PORT,
     logLevel: v.LOG_LEVEL,
     roles: v.ROLES,
+    roleThreads: v.ROLE_THREADS,
     kafka: {
       brokers: v.KAFKA_BROKERS ?? ['localhost:9092'],
       clientId: v.KAFKA_CLIENT_ID,

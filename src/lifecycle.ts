@@ -26,6 +26,7 @@ export class Parts {
     for (const part of this.started.splice(0).reverse()) {
       try {
         await part.stop();
+        logger.info({ part: part.name }, 'part stopped');
       } catch (err) {
         logger.warn({ err, part: part.name }, 'error while stopping');
       }

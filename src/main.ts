@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { App, type AppOptions } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { placeRoles } from './roles/placement';
 
 export const generateDevSecret = (): string => randomBytes(32).toString('base64url');
 
@@ -54,7 +55,8 @@ export function stopOnSignals(app: App, logger: Logger): void {
 
 /** Starts the gateway with the given configuration; exits the process when start fails. */
 export async function run(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = createLogger(config.logLevel);
+  // Every line names the roles of the thread that wrote it; a role thread's logger says its own.
+  const logger = createLogger(config.logLevel).child({ role: placeRoles(config).main.join(',') });
   if (config.jwt.algorithm === 'HS256' && config.jwt.generated) {
     logger.warn('JWT_SECRET is not set: using a generated development secret (tokens die with this process)');
   }

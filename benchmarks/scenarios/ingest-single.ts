@@ -1,13 +1,13 @@
 import { withDb } from '../harness/database';
-import { BROKERS, SECRET } from '../harness/config';
 import { formatCpu } from '../harness/accounting';
 import { gateway, gatewayEnv } from '../harness/gateway';
-import { load, warmedLoad, type LoadOptions } from '../harness/load';
+import { load } from '../harness/load';
 import { formatProduce, produceReading, type ProduceReading } from '../harness/metrics';
-import { compiled, freePort, startReady } from '../harness/processes';
+import { compiled, freePort } from '../harness/processes';
 import { plus, since } from '../harness/readings';
 import { USER, jsonHeaders } from '../harness/tokens';
 import { alternatingRounds, meanP50, perSecond, tally, tallyLoad, type Tally } from './rounds';
+import { measurePeer, measureReference } from './references';
 import type { Scenario } from './scenario';
 
 const SCENARIO = '1 single ingest';
@@ -54,23 +54,9 @@ export const ingestSingle: Scenario = async ({ options: { seconds, warmup }, rep
       report.row(SCENARIO, '(a0) same gateway, `serverTime` query', perSecond(query), 'req/s', `${(perSecond(query) / a).toFixed(2)} of (a); ${note(query)}`);
       report.row(SCENARIO, '(a2) recorded, acknowledged without Kafka', perSecond(noKafka), 'req/s', `${(perSecond(noKafka) / a).toFixed(2)} of (a); ${note(noKafka)}`);
 
-      /** A reference server of its own, started alone, warmed up and measured once. */
-      const reference = async (script: string, env: Record<string, string>, what: string, request: (port: number) => Omit<LoadOptions, 'seconds' | 'connections'>) => {
-        const port = await freePort();
-        const server = await startReady(compiled(script), { PORT: String(port), ...env }, [], what);
-        try {
-          return await warmedLoad({ ...request(port), connections: 64, seconds }, warmup);
-        } finally {
-          await server.stop();
-        }
-      };
-      const b = await reference('ceiling-apollo', {}, 'the Apollo ceiling', (port) => ({ url: `http://127.0.0.1:${port}/graphql`, body: RECORD, headers: jsonHeaders() }));
+      const b = await measureReference('ceiling-apollo', {}, 'the Apollo ceiling', (port) => ({ url: `http://127.0.0.1:${port}/graphql`, body: RECORD, headers: jsonHeaders() }), seconds, warmup);
       report.row(SCENARIO, '(b) Apollo executeHTTPGraphQLRequest, no-op, no auth', b.perSecond, 'req/s');
-
-      const topic = `${topics.prefix()}.peer`;
-      await topics.create(topic, 6);
-      const peerBody = JSON.stringify({ eventType: 'PAGE_VIEW', payload: { pageUrl: '/home' } });
-      const c = await reference('peer/server', { KAFKA_BROKERS: BROKERS, TOPIC: topic, JWT_SECRET: SECRET }, 'the peer', (port) => ({ url: `http://127.0.0.1:${port}/events/generate`, body: peerBody, headers: jsonHeaders(USER) }));
+      const c = await measurePeer(topics, seconds, warmup);
       report.row(SCENARIO, '(c) hand-wired peer (Express, verify, send per request)', c.perSecond, 'events/s', `p50 ${c.p50} ms`);
       report.ratio('single ingest / (a)', single / a, 0.85);
       report.ratio('single ingest / (b)', single / b.perSecond, 0.5);

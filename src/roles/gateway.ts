@@ -5,7 +5,7 @@ import { DeviceDetector } from '../domain/user-agent';
 import { ActivityRecorder, type RecorderDeps } from '../recording/recorder';
 import { createLoaders } from '../resolvers/loaders';
 import { buildGatewaySchema } from '../schema/build';
-import { GatewayServer } from '../server/http-server';
+import { GatewayServer, type ReadinessCheck } from '../server/http-server';
 import { restIngestHandler } from '../server/rest-ingest';
 import type { StreamHub } from '../streaming/hub';
 import type { RoleEnv } from './role-env';
@@ -17,9 +17,10 @@ export interface GatewayRoleOptions {
 
 /**
  * The `gateway` role's serving side: the recording pipeline, the schema, and the HTTP and
- * WebSocket server on `PORT`, ready only while Kafka and the store answer.
+ * WebSocket server on `PORT`, ready only while Kafka, the store and every check of `readiness`
+ * (the roles running in threads of their own) answer.
  */
-export async function startGatewayServer(env: RoleEnv, hub: StreamHub, options: GatewayRoleOptions = {}): Promise<GatewayServer> {
+export async function startGatewayServer(env: RoleEnv, hub: StreamHub, options: GatewayRoleOptions = {}, readiness: ReadinessCheck[] = []): Promise<GatewayServer> {
   const { config, logger, metrics, store, admin, publisher, parts, processingLag } = env;
   const verifier = new TokenVerifier(config.jwt);
   const recorder = (options.recorder ?? ((deps: RecorderDeps) => new ActivityRecorder(deps)))({
@@ -57,6 +58,7 @@ export async function startGatewayServer(env: RoleEnv, hub: StreamHub, options: 
     readiness: [
       { name: 'kafka', check: () => admin.ping() },
       { name: 'store', check: () => store.ping() },
+      ...readiness,
     ],
   });
   await server.start(config.port, config.host);

@@ -27,7 +27,7 @@ export async function sendReadiness(res: ServerResponse, readiness: ReadinessChe
 
 /** GET /metrics: Prometheus text. */
 export async function sendMetrics(res: ServerResponse, metrics: Metrics): Promise<void> {
-  const text = await metrics.registry.metrics();
+  const text = await metrics.text();
   res.writeHead(200, { 'content-type': metrics.registry.contentType });
   res.end(text);
 }

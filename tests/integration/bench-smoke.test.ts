@@ -23,7 +23,7 @@ describe('the benchmark harness', () => {
     expect(file).toBeDefined();
     const results = JSON.parse(readFileSync(file!, 'utf8')) as { rows: Array<{ scenario: string; figure: string; value: number; note?: string }>; ratios: unknown[] };
     const scenarios = new Set(results.rows.map((r) => r.scenario.split(' ')[0]));
-    expect([...scenarios].sort()).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect([...scenarios].sort()).toEqual(['1', '2', '3', '4', '5', '6', '7']);
     expect(results.rows.every((r) => Number.isFinite(r.value))).toBe(true);
     // Scenario 1's references on the gateway's own stack answered: (a) the no-op mutation and
     // (a2) recording without Kafka (partial gateways), (a0) the serverTime query.
@@ -41,7 +41,11 @@ describe('the benchmark harness', () => {
     const references5 = results.rows.filter((r) => r.scenario.startsWith('5') && /^(bare ws server|plain TCP write)/.test(r.figure));
     expect(references5).toHaveLength(2);
     expect(references5.every((r) => r.value > 0)).toBe(true);
-    expect(results.ratios.length).toBeGreaterThanOrEqual(12);
+    // Scenario 7 measured npm start's deployment and the split one, single and batched, and the peer.
+    const deployments = results.rows.filter((r) => r.scenario.startsWith('7'));
+    expect(deployments).toHaveLength(5);
+    expect(deployments.every((r) => r.value > 0)).toBe(true);
+    expect(results.ratios.length).toBeGreaterThanOrEqual(16);
     // The harness waits for a quiet machine (settle, up to 30 s) before each scenario and each
     // fan-out phase and reference, so on a machine busy with other work the run takes several
     // times as long as on a quiet one.

@@ -127,6 +127,84 @@ describe('a process with only the processor and fraud roles', () => {
   }, 120_000);
 });
 
+describe('the default deployment, all roles in one process', () => {
+  it('stops every role in order on SIGTERM, the gateway before the role thread, and loses nothing it acknowledged', async () => {
+    const schema = await throwawaySchema();
+    leftovers.add(() => schema.drop());
+    const port = await freePort();
+    const env = testEnv({ DATABASE_URL: urlWithSchema(schema.name), ROLE_THREADS: 'true', LOG_LEVEL: 'info', PORT: String(port) }) as Record<string, string>;
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(...nodeWithTsx(join(root, 'src', 'main.ts')), { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`${code ?? signal}`)));
+    leftovers.add(() => child.kill('SIGKILL'));
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`exited: ${out}`);
+      const r = await fetch(`${url}/ready`).catch(() => undefined);
+      return r?.status === 200 ? true : undefined;
+    }, 90_000, 'the process to be ready');
+
+    const auth = `Bearer ${jwt.sign({ sub: 'svc', roles: ['service'] }, TEST_SECRET, { algorithm: 'HS256', expiresIn: 600 })}`;
+    const acknowledged: string[] = [];
+    const record = async (n: number): Promise<void> => {
+      const inputs = Array.from({ length: 50 }, (_, i) => ({ eventId: randomUUID(), userId: `u-${(n * 50 + i) % 7}`, type: 'PAGE_VIEW', pageUrl: `/p/${i}` }));
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: auth },
+        body: JSON.stringify({ query: 'mutation M($inputs: [RecordActivityInput!]!) { recordActivities(inputs: $inputs) { eventId } }', variables: { inputs } }),
+      }).catch(() => undefined);
+      const body = (await res?.json().catch(() => undefined)) as { data?: { recordActivities: Array<{ eventId: string }> } } | undefined;
+      for (const r of body?.data?.recordActivities ?? []) acknowledged.push(r.eventId);
+    };
+    for (let i = 0; i < 10; i++) await record(i);
+    // More calls in flight as the signal arrives: each is answered or refused, never half-recorded.
+    const inFlight = Promise.all([10, 11, 12, 13].map((i) => record(i)));
+    child.kill('SIGTERM');
+    await inFlight;
+    const how = await exited;
+    if (how !== '0') throw new Error(`exited with ${how}:\n${out.slice(-6000)}`);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(500);
+
+    const lines = out.split('\n').flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { msg?: string; part?: string; role?: string }];
+      } catch {
+        return [];
+      }
+    });
+    const at = (pred: (l: { msg?: string; part?: string; role?: string }) => boolean) => lines.findIndex(pred);
+    const httpStopped = at((l) => l.msg === 'part stopped' && l.part === 'http server' && l.role === 'gateway');
+    const processorStopped = at((l) => l.msg === 'part stopped' && l.part === 'processor' && l.role === 'processor,fraud');
+    const threadStoreClosed = at((l) => l.msg === 'part stopped' && l.part === 'store' && l.role === 'processor,fraud');
+    const threadStopped = at((l) => l.msg === 'part stopped' && l.part === 'processor,fraud thread' && l.role === 'gateway');
+    const storeStopped = at((l) => l.msg === 'part stopped' && l.part === 'store' && l.role === 'gateway');
+    expect(httpStopped).toBeGreaterThan(-1);
+    expect(processorStopped).toBeGreaterThan(httpStopped);
+    expect(threadStoreClosed).toBeGreaterThan(processorStopped);
+    expect(threadStopped).toBeGreaterThan(threadStoreClosed);
+    expect(storeStopped).toBeGreaterThan(threadStopped);
+
+    // What was acknowledged but not yet stored waits in Kafka: a processor started again stores all of it, once.
+    const drain = spawn(...nodeWithTsx(join(root, 'src', 'main.ts')), { env: cleanEnv({ ...env, ROLES: 'processor', PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let drainOut = '';
+    drain.stdout!.on('data', (d) => (drainOut += d));
+    drain.stderr!.on('data', (d) => (drainOut += d));
+    const drained = new Promise<number | null>((resolve) => drain.once('exit', (code) => resolve(code)));
+    leftovers.add(() => drain.kill('SIGKILL'));
+    const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema.name}` });
+    await c.connect();
+    leftovers.add(() => c.end());
+    const stored = async () => (await c.query<{ event_id: string; n: number }>('SELECT event_id, count(*)::int AS n FROM activity_events WHERE event_id = ANY($1::text[]) GROUP BY event_id', [acknowledged])).rows;
+    await waitFor(async () => ((await stored()).length === acknowledged.length ? true : undefined), 60_000, 'every acknowledged event to be stored');
+    expect((await stored()).every((r) => r.n === 1)).toBe(true);
+    await waitFor(() => (drainOut.includes('"msg":"started"') ? true : undefined), 60_000, 'the processor to have started');
+    drain.kill('SIGTERM');
+    expect(await drained).toBe(0);
+  }, 240_000);
+});
+
 describe('npm run dev on a machine with no database URL and no broker', () => {
   it('starts a broker and the embedded store, prints a working admin token, is ready, and stops on SIGTERM', async () => {
     const kafkaPort = await freePortPair();

@@ -75,6 +75,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     KAFKA_GROUP_PREFIX: `${prefix}.`,
     DATABASE_URL: PG_URL,
     JWT_SECRET: TEST_SECRET,
+    // Roles share the test's thread unless a test asks for the default deployment's role thread.
+    ROLE_THREADS: 'false',
     ...overrides,
   };
 }
