@@ -24,7 +24,8 @@ export interface RoleThreadOptions {
 
 type State = 'created' | 'starting' | 'ready' | 'down' | 'stopping' | 'stopped';
 
-const METRICS_TIMEOUT_MS = 2_000;
+// Longer than the lag gauges give the broker (2 s), shorter than a scrape's usual timeout.
+const METRICS_TIMEOUT_MS = 5_000;
 
 /**
  * Where the thread's entry is: the compiled file next to this one, or, when the gateway runs from
