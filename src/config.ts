@@ -7,6 +7,7 @@ import { cleanEnv } from 'envalid';
 import { Severity } from './domain/enums';
 import { brokerList, decimal, flag, integer, list, oneOf, postgresUrl, setOf, text, topicName } from './env-vars';
 import { DEFAULT_THRESHOLDS, type FraudThresholds } from './fraud/rules';
+import { COMPRESSIONS, type Compression } from './kafka/compression';
 
 export type ProcessRole = 'gateway' | 'processor' | 'fraud';
 export const PROCESS_ROLES: readonly ProcessRole[] = ['gateway', 'processor', 'fraud'];
@@ -81,6 +82,8 @@ export interface Config {
     maxBatchRecords: number;
     timeoutMs: number;
     retries: number;
+    /** Codec of every produce request, recording's and the processor's alike. */
+    compression: Compression;
   };
 }
 
@@ -167,6 +170,7 @@ const VARIABLES = {
   PRODUCER_MAX_BATCH: integer(1, 100_000)({ default: 2_000 }),
   PUBLISH_TIMEOUT_MS: integer(100, 120_000)({ default: 10_000 }),
   PRODUCER_RETRIES: integer(0, 20)({ default: 3 }),
+  KAFKA_COMPRESSION: oneOf(COMPRESSIONS)({ default: 'none' }),
   FRAUD_VELOCITY_EVENTS: integer(2, 100_000)({ default: d.velocityEvents }),
   FRAUD_VELOCITY_WINDOW_SECONDS: integer(1, 86_400)({ default: d.velocityWindowMs / 1000 }),
   FRAUD_VELOCITY_SEVERITY: oneOf(SEVERITIES)({ default: d.velocitySeverity }),
@@ -317,6 +321,7 @@ export function loadConfig(env: Env, generateSecret: SecretGenerator): Config {
       maxBatchRecords: v.PRODUCER_MAX_BATCH,
       timeoutMs: v.PUBLISH_TIMEOUT_MS,
       retries: v.PRODUCER_RETRIES,
+      compression: v.KAFKA_COMPRESSION,
     },
   };
   return Object.freeze(config);

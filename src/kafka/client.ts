@@ -1,6 +1,7 @@
 import type { Admin, Kafka, LogEntry, logLevel } from 'kafkajs';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../logger';
+import { registerCodecs } from './codecs';
 import { installKafkaPatches, skippedPatches, type InstallKafkaPatchesOptions, type KafkaPatchOutcome } from './patches';
 import { kafkajs } from './runtime';
 import type { TopicSpec } from './topics';
@@ -71,12 +72,16 @@ function installReported(options: KafkaOptions): readonly KafkaPatchOutcome[] {
 
 /**
  * A KafkaJS client whose log lines go through pino (as `component: kafkajs`), created once the
- * changes to KafkaJS are installed (see `installReported`); `kafkaPatchReport` tells what they did.
+ * changes to KafkaJS are installed (see `installReported`) and the codecs KafkaJS does not ship
+ * are registered with it (`registerCodecs`: its producers can compress with any
+ * `KAFKA_COMPRESSION`, its consumers read them all); `kafkaPatchReport` tells what the changes did.
  * @throws InfrastructureError (not retriable) with `requirePatches`, naming each change not installed.
  */
 export function createKafka(options: KafkaOptions): Kafka {
   const report = installReported(options);
-  const { Kafka } = kafkajs();
+  const runtime = kafkajs();
+  registerCodecs(runtime);
+  const { Kafka } = runtime;
   const log = options.logger.child({ component: 'kafkajs' });
   const kafka = new Kafka({
     clientId: options.clientId,

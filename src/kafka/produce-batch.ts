@@ -1,4 +1,4 @@
-import type { Message, Producer, TopicMessages } from 'kafkajs';
+import type { CompressionTypes, Message, Producer, TopicMessages } from 'kafkajs';
 import type { OutgoingRecord, RecordPosition } from '../domain/publishing';
 
 /** One publish's records in a produce request, with the partition of each. */
@@ -11,10 +11,12 @@ export interface BatchPart {
  * Sends the records of `parts` in one `sendBatch` (`acks: -1`) and gives each part the positions
  * of its records, in their order; undefined for a part the broker's answer did not cover every
  * partition of. Within a topic and partition the records go in the order their parts are given,
- * so each record's offset follows from its partition's base offset in the response.
+ * so each record's offset follows from its partition's base offset in the response. Each
+ * partition's records go as one record batch compressed with `compression` (a record batch's
+ * compression number: `COMPRESSION_TYPES` of `compression.ts`; 0, none, by default).
  * @throws what `sendBatch` throws.
  */
-export async function produceBatch<P extends BatchPart>(producer: Producer, parts: P[]): Promise<Map<P, RecordPosition[] | undefined>> {
+export async function produceBatch<P extends BatchPart>(producer: Producer, parts: P[], compression = 0): Promise<Map<P, RecordPosition[] | undefined>> {
   // Per topic and partition, the records in the order their callers queued them.
   const byTopic = new Map<string, Map<number, Array<{ part: P; index: number }>>>();
   for (const part of parts) {
@@ -39,7 +41,7 @@ export async function produceBatch<P extends BatchPart>(producer: Producer, part
     topicMessages.push({ topic, messages });
   }
 
-  const results = await producer.sendBatch({ acks: -1, topicMessages });
+  const results = await producer.sendBatch({ acks: -1, topicMessages, compression: compression as CompressionTypes });
   const positions = new Map<P, RecordPosition[]>(parts.map((p) => [p, new Array(p.records.length)]));
   for (const result of results) {
     const slot = byTopic.get(result.topicName)?.get(result.partition);

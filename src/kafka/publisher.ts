@@ -2,6 +2,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import { InfrastructureError } from '../errors';
 import type { Logger } from '../logger';
 import type { OutgoingRecord, Publisher, PublishOptions, RecordPosition } from '../domain/publishing';
+import { codecUnavailable } from './codecs';
+import { COMPRESSION_TYPES, type Compression } from './compression';
 import { DEFAULT_MAX_BATCH_BYTES, splitIntoRequests } from './outgoing-record';
 import { PartitionSelector } from './partition-selector';
 import { produceBatch } from './produce-batch';
@@ -24,6 +26,11 @@ export interface PublisherOptions {
   timeoutMs: number;
   /** Retries of a failed produce request inside KafkaJS (exponential backoff). */
   retries: number;
+  /**
+   * Codec of each produce request's record batches (`KAFKA_COMPRESSION`); none by default. Its
+   * codec must be registered with KafkaJS, as `createKafka` does.
+   */
+  compression?: Compression;
   /** Partition count of a topic (from metadata): the publisher partitions records itself. */
   partitionsOf: (topic: string) => Promise<number>;
   logger: Logger;
@@ -92,7 +99,10 @@ export class BatchingPublisher implements Publisher {
     });
   }
 
+  /** @throws InfrastructureError (not retriable) when the codec of `compression` cannot load here. */
   async start(): Promise<void> {
+    const unavailable = codecUnavailable(this.options.compression ?? 'none');
+    if (unavailable !== undefined) throw new InfrastructureError(`KAFKA_COMPRESSION: ${unavailable}`, false);
     const producer = this.createProducer();
     await producer.connect();
     this.producer = producer;
@@ -206,7 +216,7 @@ export class BatchingPublisher implements Publisher {
     const started = process.hrtime.bigint();
     try {
       const producer = await this.readyProducer();
-      const positions = await produceBatch(producer, batch);
+      const positions = await produceBatch(producer, batch, COMPRESSION_TYPES[this.options.compression ?? 'none']);
       this.options.onBatch?.(batch.reduce((n, p) => n + p.records.length, 0), Number(process.hrtime.bigint() - started) / 1e9);
       for (const p of batch) {
         const pos = positions.get(p);
