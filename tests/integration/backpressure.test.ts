@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { ConsumerGroups } from '../../src/kafka/topics';
-import { Leftovers, PG_URL, RECORD_MANY, graphql, startGateway, token, waitFor, type TestGateway } from '../support/harness';
+import { Leftovers, RECORD_MANY, graphql, sql, startGateway, token, waitFor, type TestGateway } from '../support/harness';
 import { ofGroup, scrapedLag } from '../support/lag-metrics';
 
 const leftovers = new Leftovers();
@@ -17,15 +16,6 @@ const RECORD_WITHIN_MS = 2_000;
 
 const RECORD_ONE = `mutation R($input: RecordActivityInput!) { recordActivity(input: $input) { eventId duplicate } }`;
 
-async function sql<R>(gw: TestGateway, text: string, params: unknown[] = []): Promise<R[]> {
-  const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${gw.storeSchema}` });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as R[];
-  } finally {
-    await c.end();
-  }
-}
 
 async function processingLag(gw: TestGateway): Promise<number | null> {
   const r = await graphql(gw.url, '{ dashboard { processingLag } }', {}, analyst);

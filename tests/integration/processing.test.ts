@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import pg from 'pg';
-import { Leftovers, PG_URL, RECORD_MANY, graphql, startGateway, token, waitFor, type TestGateway } from '../support/harness';
+import { Leftovers, RECORD_MANY, graphql, sql, startGateway, token, waitFor, type TestGateway } from '../support/harness';
 import { readTopic, testKafka } from '../support/kafka';
 
 const leftovers = new Leftovers();
@@ -14,16 +13,6 @@ beforeAll(() => {
   kafka = testKafka();
 });
 
-/** A direct connection into a gateway's schema, to look at rows as the processor left them. */
-async function sql<R>(gw: TestGateway, text: string, params: unknown[] = []): Promise<R[]> {
-  const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${gw.storeSchema}` });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as R[];
-  } finally {
-    await c.end();
-  }
-}
 
 const value = (over: Record<string, unknown> = {}) => ({
   schemaVersion: 1,

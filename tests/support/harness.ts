@@ -162,3 +162,14 @@ export async function graphql(url: string, query: string, variables: Record<stri
 export const RECORD_MANY = `mutation M($inputs: [RecordActivityInput!]!) {
   recordActivities(inputs: $inputs) { eventId duplicate partition offset }
 }`;
+
+/** Rows of a query run directly in a gateway's schema, to look at the store as the processor left it. */
+export async function sql<R>(gw: Pick<TestGateway, 'storeSchema'>, text: string, params: unknown[] = []): Promise<R[]> {
+  const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${gw.storeSchema}` });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as R[];
+  } finally {
+    await c.end();
+  }
+}
